@@ -1,0 +1,72 @@
+"""The zero-I/O core of the Pusher Channels server SDK.
+
+It turns calls into fully signed `Request` values and turns `Response` values into
+typed results or errors. It imports no HTTP, socket or event-loop library, so it can be
+embedded in any HTTP stack; `pusher_transports` holds ready-made adapters.
+"""
+
+from pusher_core._version import __version__
+from pusher_core.builder import LIBRARY_HEADER, RequestBuilder
+from pusher_core.config import Config
+from pusher_core.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConnectionFailedError,
+    EncryptionError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PusherError,
+    RateLimitedError,
+    RequestError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    ValidationError,
+    WebhookError,
+)
+from pusher_core.messages import Request, Response
+from pusher_core.results import (
+    BatchResult,
+    ChannelAttributes,
+    ChannelInfo,
+    ChannelList,
+    TriggerResult,
+    User,
+    UserList,
+)
+
+__all__ = [
+    "LIBRARY_HEADER",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchResult",
+    "ChannelAttributes",
+    "ChannelInfo",
+    "ChannelList",
+    "Config",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "EncryptionError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PusherError",
+    "RateLimitedError",
+    "Request",
+    "RequestBuilder",
+    "RequestError",
+    "RequestTimeoutError",
+    "Response",
+    "ServerError",
+    "TransportError",
+    "TriggerResult",
+    "UnexpectedResponseError",
+    "User",
+    "UserList",
+    "ValidationError",
+    "WebhookError",
+    "__version__",
+]

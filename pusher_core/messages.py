@@ -1,0 +1,118 @@
+"""The HTTP values that cross the boundary between the core and a transport.
+
+A transport receives a `Request` and returns a `Response`; nothing else passes between
+them. Both are frozen and deeply immutable (tuples of pairs, bytes), so one request can be
+sent twice, logged or shared between threads without copying.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from attrs import field, frozen
+
+__all__ = ["Headers", "QueryParams", "Request", "Response", "encode_query"]
+
+Headers = tuple[tuple[str, str], ...]
+QueryParams = tuple[tuple[str, str], ...]
+
+
+def encode_query(params: QueryParams) -> str:
+    """Join params as ``key=value`` pairs, percent-escaping everything but unreserved bytes.
+
+    Escaping makes the server decode exactly the value that was signed, whatever
+    characters (``&``, ``#``, space, non-ASCII) it contains.
+    """
+    return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in params)
+
+
+def _to_pairs(items: object) -> tuple[tuple[str, str], ...]:
+    # Converts lists of lists too, so no mutable container hides inside a frozen value.
+    return tuple((str(key), str(value)) for key, value in items)  # type: ignore[attr-defined]
+
+
+def _find_header(headers: Headers, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+@frozen(repr=False)
+class Request:
+    """A fully signed HTTP request, ready for any transport.
+
+    Attributes:
+        method: The HTTP method, upper case.
+        scheme: ``"https"`` or ``"http"``.
+        host: The host, without port; an IPv6 address is in brackets.
+        port: The TCP port.
+        path: The path as sent, percent-escaped where needed.
+        query: The query params in wire order, with their values not yet escaped. The
+            signature is among them, so the repr leaves them out.
+        headers: The header pairs to send.
+        body: The body bytes; empty for a request without a body.
+        timeout: Seconds the transport may spend on the whole exchange.
+    """
+
+    method: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+    query: QueryParams = field(converter=_to_pairs)
+    headers: Headers = field(converter=_to_pairs)
+    body: bytes = b""
+    timeout: float = 10.0
+
+    @property
+    def query_string(self) -> str:
+        """The query as sent, with every value percent-escaped."""
+        return encode_query(self.query)
+
+    @property
+    def target(self) -> str:
+        """The request target: the path, then ``?`` and the query string if there is one."""
+        if not self.query:
+            return self.path
+        return f"{self.path}?{self.query_string}"
+
+    @property
+    def origin(self) -> str:
+        """The scheme, host and port, such as ``https://api-eu.pusher.com:443``."""
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The absolute URL, signature included. Treat it as a credential for a while."""
+        return f"{self.origin}{self.target}"
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of a header, matching the name without case."""
+        return _find_header(self.headers, name)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+@frozen(repr=False)
+class Response:
+    """An HTTP response as a transport received it.
+
+    Attributes:
+        status: The status code.
+        headers: The header pairs, in the order received.
+        body: The complete body bytes.
+    """
+
+    status: int
+    headers: Headers = field(converter=_to_pairs, default=())
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of a header, matching the name without case."""
+        return _find_header(self.headers, name)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}>"

@@ -1,0 +1,136 @@
+"""Request signing as the Channels HTTP API defines it.
+
+The string to sign is ``METHOD\\nPATH\\nQUERY``. QUERY holds every param except
+``auth_signature``, sorted by key and joined as ``key=value`` with ``&``, the values not
+escaped. ``auth_signature`` is the lowercase hex HMAC-SHA256 of that string, keyed by the
+app secret. A request with a body also signs ``body_md5``, the hex MD5 of the body bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+
+from pusher_core.errors import ValidationError
+from pusher_core.messages import QueryParams, encode_query
+from pusher_core.validation import RESERVED_PARAMS
+
+__all__ = [
+    "AUTH_VERSION",
+    "ParamValue",
+    "Params",
+    "hmac_sha256_hex",
+    "normalize_params",
+    "sign_query",
+    "signed_query_string",
+    "string_to_sign",
+]
+
+AUTH_VERSION = "1.0"
+
+ParamValue = str | int | Iterable[str]
+Params = Mapping[str, ParamValue]
+
+
+def hmac_sha256_hex(secret: bytes, message: str) -> str:
+    """Return the lowercase hex HMAC-SHA256 of the message's UTF-8 bytes."""
+    return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _utf16_order(key: str) -> bytes:
+    # JavaScript sorts strings by UTF-16 code units; sorting by the big-endian UTF-16
+    # bytes gives that order, so keys outside the BMP sort as the reference library does.
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def string_to_sign(method: str, path: str, params: Mapping[str, str]) -> str:
+    """Return ``METHOD\\nPATH\\nQUERY`` with the params sorted by key and not escaped."""
+    query = "&".join(f"{key}={params[key]}" for key in sorted(params, key=_utf16_order))
+    return f"{method}\n{path}\n{query}"
+
+
+def _param_value(key: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Iterable) and not isinstance(value, (Mapping, bytes)):
+        items = tuple(value)
+        if all(isinstance(item, str) for item in items):
+            return ",".join(items)
+    raise ValidationError(
+        f"params[{key!r}]", f"must be a str, an int or a list of str, got {type(value).__name__}"
+    )
+
+
+def normalize_params(params: Params | None) -> dict[str, str]:
+    """Return the caller's params as strings, joining list values with commas.
+
+    Raises:
+        ValidationError: A key is empty or reserved for signing, or a value has a type
+            that has no agreed text form.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise ValidationError("params", f"must be a mapping, got {type(params).__name__}")
+    normalized: dict[str, str] = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not key:
+            raise ValidationError("params", f"keys must be non-empty str, got {key!r}")
+        if key in RESERVED_PARAMS:
+            raise ValidationError(
+                f"params[{key!r}]", "is reserved for request signing and set by the SDK"
+            )
+        normalized[key] = _param_value(key, value)
+    return normalized
+
+
+def sign_query(
+    *,
+    key: str,
+    secret: bytes,
+    method: str,
+    path: str,
+    params: Mapping[str, str],
+    body: bytes | None,
+    timestamp: int,
+) -> QueryParams:
+    """Return the signed query params in wire order, ``auth_signature`` last.
+
+    `params` must already be normalized; `timestamp` is in whole seconds.
+    """
+    signed = dict(params)
+    signed["auth_key"] = key
+    signed["auth_timestamp"] = str(timestamp)
+    signed["auth_version"] = AUTH_VERSION
+    if body:
+        signed["body_md5"] = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    signature = hmac_sha256_hex(secret, string_to_sign(method, path, signed))
+    ordered = [(name, signed[name]) for name in sorted(signed, key=_utf16_order)]
+    ordered.append(("auth_signature", signature))
+    return tuple(ordered)
+
+
+def signed_query_string(
+    *,
+    key: str,
+    secret: bytes,
+    method: str,
+    path: str,
+    params: Mapping[str, str],
+    body: bytes | None,
+    timestamp: int,
+) -> str:
+    """Return the wire-ready query string of `sign_query`, values percent-escaped."""
+    query = sign_query(
+        key=key,
+        secret=secret,
+        method=method,
+        path=path,
+        params=params,
+        body=body,
+        timestamp=timestamp,
+    )
+    return encode_query(query)

@@ -1,0 +1,113 @@
+"""Input checks shared by the request builders and the authorization helpers.
+
+Every check raises `ValidationError` naming the field and the rule, and none of them
+changes its input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from pusher_core.errors import ValidationError
+
+__all__ = [
+    "MAX_BATCH_EVENTS",
+    "MAX_CHANNELS",
+    "MAX_NAME_LENGTH",
+    "RESERVED_PARAMS",
+    "validate_channel",
+    "validate_channels",
+    "validate_event_name",
+    "validate_socket_id",
+    "validate_user_id",
+]
+
+MAX_NAME_LENGTH = 200
+MAX_CHANNELS = 100
+MAX_BATCH_EVENTS = 10
+
+# The signing params; a caller's param with one of these names would change what is signed.
+RESERVED_PARAMS = frozenset(
+    {"auth_key", "auth_timestamp", "auth_version", "auth_signature", "body_md5"}
+)
+
+# `re.ASCII` keeps `\d` to 0-9, and `\Z` (unlike `$`) does not accept a trailing newline.
+_CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9_\-=@,.;]+\Z", re.ASCII)
+_SOCKET_ID_PATTERN = re.compile(r"[0-9]+\.[0-9]+\Z", re.ASCII)
+_CONTROL_PATTERN = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def validate_channel(channel: object, field: str = "channel") -> str:
+    """Return the channel name, or raise unless it is 1 to 200 allowed characters.
+
+    The allowed characters are ASCII letters and digits and ``_ - = @ , . ;``.
+    """
+    if not isinstance(channel, str):
+        raise ValidationError(field, f"must be a str, got {type(channel).__name__}")
+    if not channel or len(channel) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            field, f"must be 1 to {MAX_NAME_LENGTH} characters long, got {len(channel)}"
+        )
+    if not _CHANNEL_PATTERN.match(channel):
+        raise ValidationError(
+            field,
+            f"{channel!r} is invalid: use only ASCII letters, digits and _ - = @ , . ;",
+        )
+    return channel
+
+
+def validate_channels(channels: object, field: str = "channels") -> tuple[str, ...]:
+    """Return the channel names as a tuple, accepting one name or an iterable of names.
+
+    A mapping is rejected, because iterating it would silently send its keys.
+    """
+    if isinstance(channels, str):
+        return (validate_channel(channels, field),)
+    if isinstance(channels, Mapping) or not isinstance(channels, Iterable):
+        raise ValidationError(
+            field, f"must be a channel name or an iterable of names, got {type(channels).__name__}"
+        )
+    names = tuple(channels)
+    if not names:
+        raise ValidationError(field, "must name at least one channel")
+    if len(names) > MAX_CHANNELS:
+        raise ValidationError(field, f"at most {MAX_CHANNELS} channels allowed, got {len(names)}")
+    for index, name in enumerate(names):
+        validate_channel(name, f"{field}[{index}]")
+    return names
+
+
+def validate_event_name(name: object, field: str = "event") -> str:
+    """Return the event name, or raise unless it is a str of 1 to 200 characters."""
+    if not isinstance(name, str):
+        raise ValidationError(field, f"must be a str, got {type(name).__name__}")
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            field, f"must be 1 to {MAX_NAME_LENGTH} characters long, got {len(name)}"
+        )
+    return name
+
+
+def validate_socket_id(socket_id: object, field: str = "socket_id") -> str:
+    """Return the socket id, or raise unless it is ASCII digits, a dot and ASCII digits."""
+    if not isinstance(socket_id, str):
+        raise ValidationError(field, f"must be a str, got {type(socket_id).__name__}")
+    if not _SOCKET_ID_PATTERN.match(socket_id):
+        raise ValidationError(
+            field, f"{socket_id!r} is invalid: expected ASCII digits, a dot, ASCII digits"
+        )
+    return socket_id
+
+
+def validate_user_id(user_id: object, field: str = "user_id") -> str:
+    """Return the user id, or raise unless it is 1 to 200 characters with no control ones."""
+    if not isinstance(user_id, str):
+        raise ValidationError(field, f"must be a str, got {type(user_id).__name__}")
+    if not user_id or len(user_id) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            field, f"must be 1 to {MAX_NAME_LENGTH} characters long, got {len(user_id)}"
+        )
+    if _CONTROL_PATTERN.search(user_id):
+        raise ValidationError(field, f"{user_id!r} is invalid: control characters are not allowed")
+    return user_id

@@ -1,0 +1,113 @@
+"""The blocking client: a configuration, a transport and the core, bound together."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from pusher_core.builder import RequestBuilder
+from pusher_core.config import Config
+from pusher_core.messages import Request, Response
+from pusher_core.results import (
+    parse_batch_response,
+    parse_channel_response,
+    parse_channels_response,
+    parse_empty_response,
+    parse_json_response,
+    parse_trigger_response,
+    parse_users_response,
+)
+from pusher_transports._operations import sync_operation
+from pusher_transports.base import SyncTransport
+
+__all__ = ["Client"]
+
+
+class Client:
+    """Publishes events and queries channels over a blocking transport.
+
+    Use it as a context manager, or call `close`, to release its connections. It is safe
+    to share between threads when its transport is (the default one is).
+
+    Args:
+        config: The app configuration.
+        transport: The transport to send through. By default the client creates a
+            `Urllib3Transport` and closes it on `close`; a transport passed in is never
+            closed by the client.
+        clock: Returns the time in seconds, for request timestamps.
+        nonce_factory: Returns a fresh 24-byte nonce for each encrypted event.
+
+    Example:
+        >>> client = Client(Config(app_id="1", key="key", secret="secret"))
+        >>> client.builder.trigger("my-channel", "my-event", {"a": 1}).path
+        '/apps/1/events'
+        >>> client.close()
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        transport: SyncTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        nonce_factory: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.config = config
+        self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+        self._owns_transport = transport is None
+        if transport is None:
+            from pusher_transports.urllib3_transport import Urllib3Transport
+
+            transport = Urllib3Transport()
+        self.transport = transport
+
+    @classmethod
+    def for_url(cls, url: str, transport: SyncTransport | None = None, **options: Any) -> Client:
+        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``."""
+        return cls(Config.for_url(url, **options), transport)
+
+    @classmethod
+    def from_env(cls, transport: SyncTransport | None = None, **options: Any) -> Client:
+        """Build a client from the URL in the `PUSHER_URL` environment variable."""
+        return cls(Config.from_env(**options), transport)
+
+    def __repr__(self) -> str:
+        return f"<Client app_id={self.config.app_id!r} transport={type(self.transport).__name__}>"
+
+    def send(self, request: Request) -> Response:
+        """Send a request built by `builder` and return the raw response."""
+        return self.transport.send(request)
+
+    trigger = sync_operation(RequestBuilder.trigger, parse_trigger_response)
+    trigger_batch = sync_operation(RequestBuilder.trigger_batch, parse_batch_response)
+    send_to_user = sync_operation(RequestBuilder.send_to_user, parse_trigger_response)
+    terminate_user_connections = sync_operation(
+        RequestBuilder.terminate_user_connections, parse_empty_response
+    )
+    list_channels = sync_operation(RequestBuilder.list_channels, parse_channels_response)
+    get_channel = sync_operation(RequestBuilder.get_channel, parse_channel_response)
+    get_users = sync_operation(RequestBuilder.get_users, parse_users_response)
+    get = sync_operation(RequestBuilder.get, parse_json_response)
+    post = sync_operation(RequestBuilder.post, parse_json_response)
+
+    def create_signed_query_string(self, *args: Any, **kwargs: Any) -> str:
+        """Return a signed query string; see `RequestBuilder.create_signed_query_string`."""
+        return self.builder.create_signed_query_string(*args, **kwargs)
+
+    def close(self) -> None:
+        """Close the transport, if the client created it."""
+        if self._owns_transport:
+            self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
