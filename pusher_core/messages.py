@@ -18,12 +18,14 @@ QueryParams = tuple[tuple[str, str], ...]
 
 
 def encode_query(params: QueryParams) -> str:
-    """Join params as ``key=value`` pairs, percent-escaping everything but unreserved bytes.
+    """Join params as ``key=value`` pairs, percent-escaping all but unreserved bytes and commas.
 
     Escaping makes the server decode exactly the value that was signed, whatever
-    characters (``&``, ``#``, space, non-ASCII) it contains.
+    characters (``&``, ``#``, space, non-ASCII) it contains. Commas stay as they are, as
+    in ``info=user_count,subscription_count``: they mean nothing special in a query
+    value, and leaving them keeps the wire form equal to the npm library's.
     """
-    return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in params)
+    return "&".join(f"{quote(key, safe=',')}={quote(value, safe=',')}" for key, value in params)
 
 
 def _to_pairs(items: object) -> tuple[tuple[str, str], ...]:

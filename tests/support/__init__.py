@@ -1,0 +1,1 @@
+"""Helpers that run the real peers (soketi, pusher-js, the npm pusher library) for tests."""
