@@ -19,6 +19,7 @@ from pusher_core.results import (
     parse_trigger_response,
     parse_users_response,
 )
+from pusher_core.retry import RetryPolicy
 from pusher_transports._operations import sync_operation
 from pusher_transports.base import SyncTransport
 
@@ -38,6 +39,7 @@ class Client:
             closed by the client.
         clock: Returns the time in seconds, for request timestamps.
         nonce_factory: Returns a fresh 24-byte nonce for each encrypted event.
+        retry: The retry policy, or None (the default) to raise the first failure.
 
     Example:
         >>> client = Client(Config(app_id="1", key="key", secret="secret"))
@@ -53,8 +55,10 @@ class Client:
         *,
         clock: Callable[[], float] = time.time,
         nonce_factory: Callable[[], bytes] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.config = config
+        self.retry = retry
         self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
         self._owns_transport = transport is None
         if transport is None:
