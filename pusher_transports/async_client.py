@@ -1,0 +1,117 @@
+"""The asyncio client: a configuration, an async transport and the core, bound together."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from pusher_core.builder import RequestBuilder
+from pusher_core.config import Config
+from pusher_core.messages import Request, Response
+from pusher_core.results import (
+    parse_batch_response,
+    parse_channel_response,
+    parse_channels_response,
+    parse_empty_response,
+    parse_json_response,
+    parse_trigger_response,
+    parse_users_response,
+)
+from pusher_transports._operations import async_operation
+from pusher_transports.base import AsyncTransport
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient:
+    """Publishes events and queries channels over an asyncio transport.
+
+    It has the methods, arguments, results and errors of `Client`, as coroutines. Use it
+    with ``async with``, or await `close`, to release its connections. One client may
+    serve many concurrent tasks on one event loop.
+
+    Args:
+        config: The app configuration.
+        transport: The transport to send through. By default the client creates an
+            `AiohttpTransport` (the ``aiohttp`` extra) and closes it on `close`; a
+            transport passed in is never closed by the client.
+        clock: Returns the time in seconds, for request timestamps.
+        nonce_factory: Returns a fresh 24-byte nonce for each encrypted event.
+
+    Example:
+        >>> client = AsyncClient(Config(app_id="1", key="key", secret="secret"))
+        >>> client.builder.get_channel("my-channel").path
+        '/apps/1/channels/my-channel'
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        transport: AsyncTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        nonce_factory: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.config = config
+        self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+        self._owns_transport = transport is None
+        if transport is None:
+            # Imported here so that the aiohttp extra is needed only by this default.
+            from pusher_transports.aiohttp_transport import AiohttpTransport
+
+            transport = AiohttpTransport()
+        self.transport = transport
+
+    @classmethod
+    def for_url(
+        cls, url: str, transport: AsyncTransport | None = None, **options: Any
+    ) -> AsyncClient:
+        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``."""
+        return cls(Config.for_url(url, **options), transport)
+
+    @classmethod
+    def from_env(cls, transport: AsyncTransport | None = None, **options: Any) -> AsyncClient:
+        """Build a client from the URL in the `PUSHER_URL` environment variable."""
+        return cls(Config.from_env(**options), transport)
+
+    def __repr__(self) -> str:
+        name = type(self.transport).__name__
+        return f"<AsyncClient app_id={self.config.app_id!r} transport={name}>"
+
+    async def send(self, request: Request) -> Response:
+        """Send a request built by `builder` and return the raw response."""
+        return await self.transport.send(request)
+
+    trigger = async_operation(RequestBuilder.trigger, parse_trigger_response)
+    trigger_batch = async_operation(RequestBuilder.trigger_batch, parse_batch_response)
+    send_to_user = async_operation(RequestBuilder.send_to_user, parse_trigger_response)
+    terminate_user_connections = async_operation(
+        RequestBuilder.terminate_user_connections, parse_empty_response
+    )
+    list_channels = async_operation(RequestBuilder.list_channels, parse_channels_response)
+    get_channel = async_operation(RequestBuilder.get_channel, parse_channel_response)
+    get_users = async_operation(RequestBuilder.get_users, parse_users_response)
+    get = async_operation(RequestBuilder.get, parse_json_response)
+    post = async_operation(RequestBuilder.post, parse_json_response)
+
+    def create_signed_query_string(self, *args: Any, **kwargs: Any) -> str:
+        """Return a signed query string; see `RequestBuilder.create_signed_query_string`."""
+        return self.builder.create_signed_query_string(*args, **kwargs)
+
+    async def close(self) -> None:
+        """Close the transport, if the client created it."""
+        if self._owns_transport:
+            await self.transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
