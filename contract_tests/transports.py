@@ -67,9 +67,16 @@ def _aiohttp(options: TransportOptions) -> AsyncTransport:
     return AiohttpTransport(limit=options.max_connections)
 
 
+def _keep_alive_pool(options: TransportOptions) -> SyncTransport:
+    from pusher_transports.pool import KeepAlivePool
+
+    return KeepAlivePool(max_connections=options.max_connections)
+
+
 SYNC_TRANSPORTS: dict[str, SyncFactory] = {
     "urllib3": _urllib3,
     "stdlib-example": make_transport,
+    "keep-alive-pool": _keep_alive_pool,
 }
 
 ASYNC_TRANSPORTS: dict[str, AsyncFactory] = {

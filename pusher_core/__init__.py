@@ -6,8 +6,15 @@ embedded in any HTTP stack; `pusher_transports` holds ready-made adapters.
 """
 
 from pusher_core._version import __version__
+from pusher_core.auth import (
+    authenticate_user,
+    authenticate_user_form,
+    authorize_channel,
+    authorize_channel_form,
+)
 from pusher_core.builder import LIBRARY_HEADER, RequestBuilder
 from pusher_core.config import Config
+from pusher_core.encryption import decrypt, encrypt, shared_secret
 from pusher_core.errors import (
     AuthenticationError,
     BadRequestError,
@@ -27,6 +34,7 @@ from pusher_core.errors import (
     ValidationError,
     WebhookError,
 )
+from pusher_core.forms import parse_form
 from pusher_core.messages import Request, Response
 from pusher_core.results import (
     BatchResult,
@@ -37,20 +45,39 @@ from pusher_core.results import (
     User,
     UserList,
 )
+from pusher_core.webhooks import (
+    CacheMiss,
+    ChannelOccupied,
+    ChannelVacated,
+    ClientEvent,
+    MemberAdded,
+    MemberRemoved,
+    SubscriptionCount,
+    UnknownEvent,
+    Webhook,
+    WebhookEvent,
+    sign_webhook,
+)
 
 __all__ = [
     "LIBRARY_HEADER",
     "AuthenticationError",
     "BadRequestError",
     "BatchResult",
+    "CacheMiss",
     "ChannelAttributes",
     "ChannelInfo",
     "ChannelList",
+    "ChannelOccupied",
+    "ChannelVacated",
+    "ClientEvent",
     "Config",
     "ConfigurationError",
     "ConnectionFailedError",
     "EncryptionError",
     "ForbiddenError",
+    "MemberAdded",
+    "MemberRemoved",
     "NotFoundError",
     "PayloadTooLargeError",
     "PusherError",
@@ -61,12 +88,25 @@ __all__ = [
     "RequestTimeoutError",
     "Response",
     "ServerError",
+    "SubscriptionCount",
     "TransportError",
     "TriggerResult",
     "UnexpectedResponseError",
+    "UnknownEvent",
     "User",
     "UserList",
     "ValidationError",
+    "Webhook",
     "WebhookError",
+    "WebhookEvent",
     "__version__",
+    "authenticate_user",
+    "authenticate_user_form",
+    "authorize_channel",
+    "authorize_channel_form",
+    "decrypt",
+    "encrypt",
+    "parse_form",
+    "shared_secret",
+    "sign_webhook",
 ]

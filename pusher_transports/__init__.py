@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING, Any
 from pusher_transports.async_client import AsyncClient
 from pusher_transports.base import AsyncTransport, SyncTransport
 from pusher_transports.client import Client
+from pusher_transports.pool import KeepAlivePool, PoolPolicy, PoolStats
+
+# proxy.py imports aiohttp only inside AsyncProxyTransport's methods, so this import
+# works without the aiohttp extra.
+from pusher_transports.proxy import AsyncProxyTransport, ProxyError, ProxyTransport
 from pusher_transports.urllib3_transport import Urllib3Transport
 
 if TYPE_CHECKING:
@@ -17,8 +22,14 @@ if TYPE_CHECKING:
 __all__ = [
     "AiohttpTransport",
     "AsyncClient",
+    "AsyncProxyTransport",
     "AsyncTransport",
     "Client",
+    "KeepAlivePool",
+    "PoolPolicy",
+    "PoolStats",
+    "ProxyError",
+    "ProxyTransport",
     "SyncTransport",
     "Urllib3Transport",
 ]
