@@ -19,13 +19,15 @@ from pusher_core.results import (
     parse_trigger_response,
     parse_users_response,
 )
+from pusher_core.retry import RetryPolicy
+from pusher_transports._client_base import ClientBase
 from pusher_transports._operations import async_operation
 from pusher_transports.base import AsyncTransport
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient:
+class AsyncClient(ClientBase):
     """Publishes events and queries channels over an asyncio transport.
 
     It has the methods, arguments, results and errors of `Client`, as coroutines. Use it
@@ -39,6 +41,7 @@ class AsyncClient:
             transport passed in is never closed by the client.
         clock: Returns the time in seconds, for request timestamps.
         nonce_factory: Returns a fresh 24-byte nonce for each encrypted event.
+        retry: The retry policy, or None (the default) to raise the first failure.
 
     Example:
         >>> client = AsyncClient(Config(app_id="1", key="key", secret="secret"))
@@ -53,9 +56,9 @@ class AsyncClient:
         *,
         clock: Callable[[], float] = time.time,
         nonce_factory: Callable[[], bytes] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        self.config = config
-        self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+        super().__init__(config, clock=clock, nonce_factory=nonce_factory, retry=retry)
         self._owns_transport = transport is None
         if transport is None:
             # Imported here so that the aiohttp extra is needed only by this default.
@@ -76,10 +79,6 @@ class AsyncClient:
         """Build a client from the URL in the `PUSHER_URL` environment variable."""
         return cls(Config.from_env(**options), transport)
 
-    def __repr__(self) -> str:
-        name = type(self.transport).__name__
-        return f"<AsyncClient app_id={self.config.app_id!r} transport={name}>"
-
     async def send(self, request: Request) -> Response:
         """Send a request built by `builder` and return the raw response."""
         return await self.transport.send(request)
@@ -95,10 +94,6 @@ class AsyncClient:
     get_users = async_operation(RequestBuilder.get_users, parse_users_response)
     get = async_operation(RequestBuilder.get, parse_json_response)
     post = async_operation(RequestBuilder.post, parse_json_response)
-
-    def create_signed_query_string(self, *args: Any, **kwargs: Any) -> str:
-        """Return a signed query string; see `RequestBuilder.create_signed_query_string`."""
-        return self.builder.create_signed_query_string(*args, **kwargs)
 
     async def close(self) -> None:
         """Close the transport, if the client created it."""

@@ -20,13 +20,14 @@ from pusher_core.results import (
     parse_users_response,
 )
 from pusher_core.retry import RetryPolicy
+from pusher_transports._client_base import ClientBase
 from pusher_transports._operations import sync_operation
 from pusher_transports.base import SyncTransport
 
 __all__ = ["Client"]
 
 
-class Client:
+class Client(ClientBase):
     """Publishes events and queries channels over a blocking transport.
 
     Use it as a context manager, or call `close`, to release its connections. It is safe
@@ -57,9 +58,7 @@ class Client:
         nonce_factory: Callable[[], bytes] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.config = config
-        self.retry = retry
-        self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+        super().__init__(config, clock=clock, nonce_factory=nonce_factory, retry=retry)
         self._owns_transport = transport is None
         if transport is None:
             from pusher_transports.urllib3_transport import Urllib3Transport
@@ -77,9 +76,6 @@ class Client:
         """Build a client from the URL in the `PUSHER_URL` environment variable."""
         return cls(Config.from_env(**options), transport)
 
-    def __repr__(self) -> str:
-        return f"<Client app_id={self.config.app_id!r} transport={type(self.transport).__name__}>"
-
     def send(self, request: Request) -> Response:
         """Send a request built by `builder` and return the raw response."""
         return self.transport.send(request)
@@ -95,10 +91,6 @@ class Client:
     get_users = sync_operation(RequestBuilder.get_users, parse_users_response)
     get = sync_operation(RequestBuilder.get, parse_json_response)
     post = sync_operation(RequestBuilder.post, parse_json_response)
-
-    def create_signed_query_string(self, *args: Any, **kwargs: Any) -> str:
-        """Return a signed query string; see `RequestBuilder.create_signed_query_string`."""
-        return self.builder.create_signed_query_string(*args, **kwargs)
 
     def close(self) -> None:
         """Close the transport, if the client created it."""

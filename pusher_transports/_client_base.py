@@ -1,0 +1,98 @@
+"""What the blocking and the asyncio clients share: configuration and the pure operations.
+
+Authorization, user sign-in, webhooks and decryption need no I/O, so both clients get
+them from `ClientBase` as plain methods, written once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pusher_core import auth, encryption
+from pusher_core.builder import RequestBuilder
+from pusher_core.config import Config
+from pusher_core.retry import RetryPolicy
+from pusher_core.signing import Params
+from pusher_core.webhooks import CredentialsLike, Webhook
+
+__all__ = ["ClientBase"]
+
+
+class ClientBase:
+    """The configuration, the request builder, the retry policy and the pure operations."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        nonce_factory: Callable[[], bytes] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.retry = retry
+        self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+
+    def create_signed_query_string(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | None = None,
+        params: Params | None = None,
+    ) -> str:
+        """Return a signed query string; see `RequestBuilder.create_signed_query_string`."""
+        return self.builder.create_signed_query_string(method, path, body, params)
+
+    def authorize_channel(
+        self, socket_id: str, channel: str, channel_data: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
+        """Sign a subscription to a private, presence or encrypted channel.
+
+        See `pusher_core.auth.authorize_channel`.
+        """
+        return auth.authorize_channel(self.config, socket_id, channel, channel_data)
+
+    def authenticate_user(self, socket_id: str, user_data: Mapping[str, Any]) -> dict[str, str]:
+        """Sign a connection's sign-in as a user; see `pusher_core.auth.authenticate_user`."""
+        return auth.authenticate_user(self.config, socket_id, user_data)
+
+    def authorize_channel_form(self, body: str | bytes, channel_data: Any = None) -> dict[str, str]:
+        """Authorize the channel a pusher-js form body requests.
+
+        See `pusher_core.auth.authorize_channel_form`.
+        """
+        return auth.authorize_channel_form(self.config, body, channel_data)
+
+    def authenticate_user_form(self, body: str | bytes, user_data: Any) -> dict[str, str]:
+        """Sign in the user a pusher-js form body names.
+
+        See `pusher_core.auth.authenticate_user_form`.
+        """
+        return auth.authenticate_user_form(self.config, body, user_data)
+
+    def webhook(
+        self,
+        headers: Mapping[str, Any] | Iterable[tuple[Any, Any]],
+        body: bytes | str,
+        *,
+        extra_credentials: Iterable[CredentialsLike] = (),
+        max_age: float | None = None,
+    ) -> Webhook:
+        """Check a received webhook; see `pusher_core.webhooks.Webhook`."""
+        return Webhook(
+            self.config, headers, body, extra_credentials=extra_credentials, max_age=max_age
+        )
+
+    def channel_shared_secret(self, channel: str) -> str:
+        """Return the base64 key of a ``private-encrypted-`` channel."""
+        return encryption.shared_secret(self.config, channel)
+
+    def decrypt(self, channel: str, data: str | bytes) -> Any:
+        """Decrypt an encrypted event's data; see `pusher_core.encryption.decrypt`."""
+        return encryption.decrypt(self.config, channel, data)
+
+    def __repr__(self) -> str:
+        transport = type(getattr(self, "transport", None)).__name__
+        return f"<{type(self).__name__} app_id={self.config.app_id!r} transport={transport}>"
