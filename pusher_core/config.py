@@ -259,6 +259,10 @@ _URL_SHAPE = "expected http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID"
 def _parse_url(url: object) -> dict[str, Any]:
     if not isinstance(url, str):
         raise ConfigurationError("url", f"must be a str, got {type(url).__name__}")
+    if _CONTROL_OR_SPACE.search(url):
+        raise ConfigurationError(
+            "url", f"must not contain spaces or control characters: {_URL_SHAPE}"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -64,7 +64,7 @@ def validate_channels(channels: object, field: str = "channels") -> tuple[str, .
     """
     if isinstance(channels, str):
         return (validate_channel(channels, field),)
-    if isinstance(channels, Mapping) or not isinstance(channels, Iterable):
+    if isinstance(channels, (Mapping, bytes, bytearray)) or not isinstance(channels, Iterable):
         raise ValidationError(
             field, f"must be a channel name or an iterable of names, got {type(channels).__name__}"
         )

@@ -255,9 +255,7 @@ def test_sync_info_attributes_per_event() -> None:
 
     sender = RecordingSender(reply)
     with BulkPublisher(sender, lanes=1, linger=1.0) as publisher:
-        futures = [
-            publisher.publish("c", "e", i, info=["subscription_count"]) for i in range(3)
-        ]
+        futures = [publisher.publish("c", "e", i, info=["subscription_count"]) for i in range(3)]
 
     assert [future.result(0).subscription_count for future in futures] == [0, 1, 2]
     assert all(event["info"] == "subscription_count" for event in sender.events())
