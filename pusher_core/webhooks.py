@@ -598,7 +598,8 @@ def sign_webhook(
 
     Raises:
         ValidationError: The credentials, an event or the time is invalid, or the
-            events cannot be encoded as JSON.
+            events cannot be encoded as JSON. An event is invalid when `Webhook` would
+            reject it as ``bad_body``: it lacks a str ``name``, or a field its type needs.
     """
     key, secret = _credential(credentials, "credentials")
     if isinstance(time_ms, bool) or not isinstance(time_ms, int):
@@ -611,7 +612,16 @@ def sign_webhook(
             raise ValidationError(f"events[{index}]", "must be a mapping")
         items.append(dict(event))
 
+    # Refuse what `Webhook` would reject, so a signed test webhook is always one that a
+    # receiver accepts: each event goes through the same parser, after a JSON round trip
+    # so that it sees what the receiver will see.
     text = to_json({"time_ms": time_ms, "events": items}, None, "events")
+    for index, item in enumerate(json.loads(text)["events"]):
+        try:
+            _parse_event(_freeze(item))
+        except _BadBodyError as error:
+            raise ValidationError(f"events[{index}]", str(error)) from None
+
     try:
         body = text.encode("utf-8")
     except UnicodeEncodeError:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from tests.support.http_server import Handler
 from tests.support.peers import (
@@ -16,6 +19,13 @@ from tests.support.peers import (
     run_soketi,
     subscriber_config,
 )
+
+# CI runs the property tests on a fixed sequence of examples, so that a run's result
+# depends on the code alone; a developer's run explores new examples each time, and
+# Hypothesis prints the seed of any failure so it can be replayed.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

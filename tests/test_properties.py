@@ -48,10 +48,36 @@ channel_names = st.text(
 )
 # Text that UTF-8 can carry: every code point but the surrogates.
 utf8_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)))
+_event_extras = st.dictionaries(utf8_text, st.none() | st.integers() | utf8_text, max_size=3)
+_KNOWN_EVENTS = (
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "client_event",
+    "cache_miss",
+    "subscription_count",
+)
+# Events of a known kind carry every field any kind requires; events of other kinds
+# pass through as they are. Extra fields come first so they never replace those.
 webhook_events = st.builds(
     lambda name, extra: {**extra, "name": name},
+    utf8_text.filter(lambda name: name not in _KNOWN_EVENTS),
+    _event_extras,
+) | st.builds(
+    lambda name, extra, channel, user_id, count: {
+        **extra,
+        "name": name,
+        "channel": channel,
+        "user_id": user_id,
+        "event": "client-" + user_id,
+        "subscription_count": count,
+    },
+    st.sampled_from(_KNOWN_EVENTS),
+    _event_extras,
     utf8_text,
-    st.dictionaries(utf8_text, st.none() | st.integers() | utf8_text, max_size=3),
+    utf8_text,
+    st.integers(0, 2**31),
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | utf8_text,

@@ -496,6 +496,11 @@ def test_sign_webhook_keeps_utf8() -> None:
         (CONFIG, ["x"], TIME_MS, "events[0]"),
         (CONFIG, [{"name": object()}], TIME_MS, "events"),
         (CONFIG, [{"name": "\ud800"}], TIME_MS, "events"),
+        # Events a receiver would reject as a bad body are refused when signing.
+        (CONFIG, [{"channel": "c"}], TIME_MS, "events[0]"),
+        (CONFIG, [{"name": 5, "channel": "c"}], TIME_MS, "events[0]"),
+        (CONFIG, [EVENTS[0], {"name": "member_removed", "channel": "c"}], TIME_MS, "events[1]"),
+        (CONFIG, [{"name": "subscription_count", "channel": "c"}], TIME_MS, "events[0]"),
     ],
 )
 def test_sign_webhook_rejects_bad_input(
