@@ -1,4 +1,7 @@
-"""Tests of the Flask and Starlette examples through each framework's test client."""
+"""Tests of the Flask, Starlette, FastAPI and Django examples through each framework's test client.
+
+The expected auth values are computed here with `hmac`, independently of the SDK.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,16 @@ import hashlib
 import hmac
 import json
 import time
+import types
 from base64 import b64encode
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import django.test
 import pytest
 from starlette.testclient import TestClient
 
-from examples import auth_flask, auth_starlette
+from examples import auth_django, auth_fastapi, auth_flask, auth_starlette
 from pusher_core import ChannelOccupied, Config, WebhookEvent, sign_webhook
 
 MASTER_KEY_BASE64 = b64encode(bytes(range(0x70, 0x90))).decode("ascii")
@@ -33,6 +38,12 @@ def signature(message: str) -> str:
     return f"app-key:{digest}"
 
 
+def shared_secret(channel: str) -> str:
+    # The channel key is the SHA-256 of the channel name followed by the master key bytes.
+    digest = hashlib.sha256(channel.encode("utf-8") + bytes(range(0x70, 0x90))).digest()
+    return b64encode(digest).decode("ascii")
+
+
 class Recorder:
     def __init__(self) -> None:
         self.events: list[WebhookEvent] = []
@@ -47,26 +58,59 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-@pytest.fixture(params=["flask", "starlette"])
-def post(request: pytest.FixtureRequest, recorder: Recorder) -> Iterator[Post]:
-    if request.param == "flask":
-        flask_app = auth_flask.create_app(CONFIG, recorder.load_user, recorder.events.append)
-        flask_client = flask_app.test_client()
+def _flask_post(recorder: Recorder) -> Iterator[Post]:
+    flask_app = auth_flask.create_app(CONFIG, recorder.load_user, recorder.events.append)
+    flask_client = flask_app.test_client()
 
-        def post_flask(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-            response = flask_client.post(path, data=body, headers=headers)
-            return response.status_code, response.json
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        response = flask_client.post(path, data=body, headers=headers)
+        return response.status_code, response.json
 
-        yield post_flask
-        return
-    starlette_app = auth_starlette.create_app(CONFIG, recorder.load_user, recorder.events.append)
-    with TestClient(starlette_app) as starlette_client:
+    yield post
 
-        def post_starlette(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-            response = starlette_client.post(path, content=body, headers=headers)
+
+def _asgi_post(app: Any) -> Iterator[Post]:
+    with TestClient(app) as client:
+
+        def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+            response = client.post(path, content=body, headers=headers)
             return response.status_code, response.json()
 
-        yield post_starlette
+        yield post
+
+
+def _django_post(recorder: Recorder) -> Iterator[Post]:
+    # A module object, because Django caches URL resolvers by their (hashable) URL conf.
+    urlconf = types.ModuleType("pusher_test_urls")
+    urlconf.urlpatterns = auth_django.create_urlpatterns(  # type: ignore[attr-defined]
+        CONFIG, recorder.load_user, recorder.events.append
+    )
+    client = django.test.Client()
+
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        other = {name: value for name, value in headers.items() if name != "Content-Type"}
+        content_type = headers.get("Content-Type", "application/octet-stream")
+        response = client.post(path, data=body, content_type=content_type, headers=other)
+        return response.status_code, json.loads(response.content)
+
+    with django.test.override_settings(ROOT_URLCONF=urlconf):
+        yield post
+
+
+@pytest.fixture(params=["flask", "starlette", "fastapi", "django"])
+def post(request: pytest.FixtureRequest, recorder: Recorder) -> Iterator[Post]:
+    if request.param == "flask":
+        yield from _flask_post(recorder)
+    elif request.param == "starlette":
+        yield from _asgi_post(
+            auth_starlette.create_app(CONFIG, recorder.load_user, recorder.events.append)
+        )
+    elif request.param == "fastapi":
+        yield from _asgi_post(
+            auth_fastapi.create_app(CONFIG, recorder.load_user, recorder.events.append)
+        )
+    else:
+        yield from _django_post(recorder)
 
 
 def test_private_channel_auth(post: Post) -> None:
@@ -91,6 +135,8 @@ def test_encrypted_channel_auth(post: Post) -> None:
 
     assert status == 200
     assert set(result) == {"auth", "shared_secret"}
+    assert result["auth"] == signature("1.2:private-encrypted-room")
+    assert result["shared_secret"] == shared_secret("private-encrypted-room")
 
 
 @pytest.mark.parametrize(

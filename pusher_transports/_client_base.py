@@ -20,6 +20,17 @@ from pusher_core.webhooks import CredentialsLike, Webhook
 __all__ = ["ClientBase"]
 
 
+# The keywords that `for_url` and `from_env` hand to the client; the rest configure it.
+_CLIENT_OPTIONS = ("clock", "nonce_factory", "retry")
+
+
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``for_url``/``from_env`` keywords into `Config` ones and client ones."""
+    client = {name: options[name] for name in _CLIENT_OPTIONS if name in options}
+    config = {name: value for name, value in options.items() if name not in client}
+    return config, client
+
+
 class ClientBase:
     """The configuration, the request builder, the retry policy and the pure operations."""
 

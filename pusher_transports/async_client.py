@@ -20,7 +20,7 @@ from pusher_core.results import (
     parse_users_response,
 )
 from pusher_core.retry import RetryPolicy
-from pusher_transports._client_base import ClientBase
+from pusher_transports._client_base import ClientBase, split_options
 from pusher_transports._operations import async_operation
 from pusher_transports.base import AsyncTransport
 
@@ -71,13 +71,22 @@ class AsyncClient(ClientBase):
     def for_url(
         cls, url: str, transport: AsyncTransport | None = None, **options: Any
     ) -> AsyncClient:
-        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``."""
-        return cls(Config.for_url(url, **options), transport)
+        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``.
+
+        The keywords ``clock``, ``nonce_factory`` and ``retry`` go to the client, and
+        any other keyword to `Config.for_url`.
+        """
+        config_options, client_options = split_options(options)
+        return cls(Config.for_url(url, **config_options), transport, **client_options)
 
     @classmethod
     def from_env(cls, transport: AsyncTransport | None = None, **options: Any) -> AsyncClient:
-        """Build a client from the URL in the `PUSHER_URL` environment variable."""
-        return cls(Config.from_env(**options), transport)
+        """Build a client from the URL in the `PUSHER_URL` environment variable.
+
+        The keywords are those of `for_url`.
+        """
+        config_options, client_options = split_options(options)
+        return cls(Config.from_env(**config_options), transport, **client_options)
 
     async def send(self, request: Request) -> Response:
         """Send a request built by `builder` and return the raw response."""

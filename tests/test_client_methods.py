@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 from pusher_core import Config, authenticate_user, authorize_channel, sign_webhook
+from pusher_core.retry import RetryPolicy
 from pusher_transports import AsyncClient, Client
 
 MASTER_KEY = "AP9/gMOp4pyT8J+Oif4BEICQoLDA0ODw/ty6mHZUMhA="
@@ -51,3 +52,24 @@ async def test_async_client_pure_methods() -> None:
         )
         assert repr(client) == "<AsyncClient app_id='1' transport=AiohttpTransport>"
         assert "secret" not in repr(client)
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+def test_from_env_passes_client_and_config_keywords(
+    client_class: type[Client] | type[AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUSHER_URL", "http://key:secret@127.0.0.1:6001/apps/5")
+    policy = RetryPolicy(max_attempts=2)
+
+    client = client_class.from_env(retry=policy, clock=lambda: 7.9, timeout=2.5)
+
+    assert client.retry is policy
+    assert client.config.timeout == 2.5
+    assert dict(client.builder.get("/channels").query)["auth_timestamp"] == "7"
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+def test_for_url_refuses_unknown_keyword(client_class: type[Client] | type[AsyncClient]) -> None:
+    # As for `Config` itself, an unknown keyword is a TypeError naming it.
+    with pytest.raises(TypeError, match="colour"):
+        client_class.for_url("http://key:secret@127.0.0.1/apps/5", colour="red")
