@@ -49,6 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "transport_tags(*tags): run only for transports tagged with every one of the tags",
     )
     config.addinivalue_line(
+        "markers",
+        "without_transport_tags(*tags): run only for transports tagged with none of the tags",
+    )
+    config.addinivalue_line(
         "markers", "transport_kind(kind): run only for 'sync' or only for 'async' transports"
     )
     config.addinivalue_line(
@@ -94,8 +98,12 @@ def _selected(entry: _Entry, definition: pytest.Function | Any) -> bool:
     kind = definition.get_closest_marker("transport_kind")
     if kind is not None and kind.args[0] != ("async" if is_async else "sync"):
         return False
+    tagged = TAGS.get(name, frozenset())
+    excluded = definition.get_closest_marker("without_transport_tags")
+    if excluded is not None and tagged & set(excluded.args):
+        return False
     tags = definition.get_closest_marker("transport_tags")
-    return tags is None or set(tags.args) <= TAGS.get(name, frozenset())
+    return tags is None or set(tags.args) <= tagged
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -118,7 +126,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 async def subject(transport_entry: _Entry) -> AsyncIterator[Subject]:
     """The transport under test, closed after the case."""
     name, factory, is_async = transport_entry
-    built = Subject(name, factory, is_async)
+    built = Subject(name, factory, is_async, tags=TAGS.get(name, frozenset()))
     yield built
     await built.close()
 

@@ -16,7 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from contract_tests.server import ContractServer
-from contract_tests.transports import AsyncFactory, SyncFactory, TransportOptions
+from contract_tests.transports import (
+    AsyncFactory,
+    ConnectionCounts,
+    SyncFactory,
+    TransportOptions,
+)
 from pusher_core.config import Config
 from pusher_core.messages import Request, Response
 from pusher_transports.async_client import AsyncClient
@@ -76,12 +81,21 @@ class Subject:
     Attributes:
         name: The registry name, used as the pytest id.
         is_async: Whether the transport is an `AsyncTransport`.
+        tags: The transport's tags from the registry, such as ``"proxy"``.
         options: The options the transport was built with.
     """
 
-    def __init__(self, name: str, factory: SyncFactory | AsyncFactory, is_async: bool) -> None:
+    def __init__(
+        self,
+        name: str,
+        factory: SyncFactory | AsyncFactory,
+        is_async: bool,
+        *,
+        tags: frozenset[str] = frozenset(),
+    ) -> None:
         self.name = name
         self.is_async = is_async
+        self.tags = tags
         self.options = TransportOptions()
         self._factory = factory
         self._transports: list[SyncTransport | AsyncTransport] = []
@@ -96,6 +110,17 @@ class Subject:
         transport = self._factory(dataclasses.replace(self.options, **changes))
         self._transports.append(transport)
         return transport
+
+    def own_connections(self, server: ContractServer) -> ConnectionCounts:
+        """Return the counts of the connections this subject's transports opened.
+
+        That is the server's own counts, unless a factory put a helper such as a proxy
+        in between and registered counters in ``options.connection_counters``.
+        """
+        counters = self.options.connection_counters
+        if not counters:
+            return server
+        return _CombinedCounts(tuple(counters))
 
     async def send(self, request: Request) -> Response:
         """Send through the transport and return the response."""
@@ -130,6 +155,26 @@ class Subject:
         self.options.cleanups.close()
 
 
+class _CombinedCounts:
+    """The counts of several transports, one counter each, as one `ConnectionCounts`."""
+
+    def __init__(self, counters: tuple[ConnectionCounts, ...]) -> None:
+        self._counters = counters
+
+    @property
+    def connections_opened(self) -> int:
+        return sum(counter.connections_opened for counter in self._counters)
+
+    @property
+    def open_connections(self) -> int:
+        return sum(counter.open_connections for counter in self._counters)
+
+    @property
+    def max_concurrent_connections(self) -> int:
+        # Each counter belongs to one transport, and the limit applies per transport.
+        return max(counter.max_concurrent_connections for counter in self._counters)
+
+
 async def _bounded(call: Awaitable[Any], timeout: float) -> Any:
     limit = timeout + HANG_MARGIN
     try:
@@ -149,8 +194,8 @@ async def elapsed(action: Callable[[], Awaitable[Any]]) -> tuple[float, BaseExce
     return time.monotonic() - start, None
 
 
-async def wait_for_no_connections(server: ContractServer, timeout: float = 2.0) -> bool:
-    """Wait, without blocking the event loop, until the server has no open connection."""
+async def wait_for_no_connections(server: ConnectionCounts, timeout: float = 2.0) -> bool:
+    """Wait, without blocking the event loop, until the counts show no open connection."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.open_connections == 0:

@@ -141,7 +141,7 @@ async def test_fault_leaves_no_open_socket(
     await subject.close_transport()
 
     assert error is not None
-    assert await wait_for_no_connections(server)
+    assert await wait_for_no_connections(subject.own_connections(server))
 
 
 async def test_timeout_leaves_transport_usable(subject: Subject, start_server: StartServer) -> None:

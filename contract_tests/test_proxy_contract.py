@@ -1,9 +1,8 @@
-"""Contract cases for the proxy transports, run through a real tinyproxy on loopback.
+"""Contract cases only a proxy transport has, run through a real tinyproxy on loopback.
 
-The proxy transports are not in the main registry: tinyproxy 1.11 changes what the
-general cases check byte for byte (it adds a ``Via`` header, keeps one of two response
-headers with the same name, and returns 500 when the origin refuses the connection).
-These cases pin what a proxy transport promises instead.
+The general cases run the proxy transports too, under the "proxy" tag. These cases
+cover what only a proxy can do: require credentials, be unreachable, and report an
+origin it cannot reach.
 """
 
 from __future__ import annotations
@@ -13,11 +12,17 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from contract_tests.harness import APP_SECRET, Subject, elapsed, request_for
-from contract_tests.server import ContractServer, never_answer
+from contract_tests.server import ContractServer, never_answer, refused_port, reply
 from contract_tests.transports import TransportOptions
 from pusher_core.errors import RequestTimeoutError
+from pusher_core.messages import Request
 from pusher_transports.base import AsyncTransport, SyncTransport
-from pusher_transports.proxy import AsyncProxyTransport, ProxyError, ProxyTransport
+from pusher_transports.proxy import (
+    AsyncProxyTransport,
+    OriginUnreachableError,
+    ProxyError,
+    ProxyTransport,
+)
 from tests.support.soketi import free_port
 from tests.support.tinyproxy import run_tinyproxy
 
@@ -48,6 +53,21 @@ def _async(user: str | None) -> Callable[[TransportOptions], AsyncTransport]:
 
 
 KINDS = {"proxy-urllib3": (_sync, False), "proxy-aiohttp": (_async, True)}
+
+
+def request_for_port(port: int) -> Request:
+    """Return a GET for a loopback port that may have no listener."""
+    return Request(
+        method="GET",
+        scheme="http",
+        host="127.0.0.1",
+        port=port,
+        path="/apps/4242/channels",
+        query=(),
+        headers=(),
+        body=b"",
+        timeout=TIMEOUT,
+    )
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -147,3 +167,44 @@ async def test_errors_leave_out_secrets(anonymous: Subject, start_server: StartS
     assert error is not None
     assert APP_SECRET not in str(error)
     assert PASSWORD not in str(error)
+
+
+async def test_refused_origin_raises_origin_unreachable(subject: Subject) -> None:
+    request = request_for_port(refused_port())
+
+    _, error = await elapsed(lambda: subject.send(request))
+
+    assert isinstance(error, OriginUnreachableError)
+    assert error.maybe_sent is False
+    assert "connection failed" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("proxy_status", "expected"),
+    [
+        ("gateway; error=connection_refused", OriginUnreachableError),
+        ('edge; error=dns_error; details="no such host"', OriginUnreachableError),
+        ("gateway; error=http_response_timeout", None),
+        ("gateway; received-status=502", None),
+    ],
+)
+async def test_proxy_status_decides_origin_unreachable(
+    kind: str, start_server: StartServer, proxy_status: str, expected: type | None
+) -> None:
+    # A loopback server plays a proxy that answers every absolute-form request itself.
+    fake_proxy = start_server(reply(502, [("Proxy-Status", proxy_status)], b"bad gateway"))
+    _, is_async = KINDS[kind]
+    url = f"http://127.0.0.1:{fake_proxy.port}"
+    transport = AsyncProxyTransport(url) if is_async else ProxyTransport(url)
+    built = Subject(kind, lambda options: transport, is_async)
+    try:
+        _, error = await elapsed(lambda: built.send(request_for_port(refused_port())))
+    finally:
+        await built.close()
+
+    assert fake_proxy.requests[0].target.startswith("http://127.0.0.1:")
+    if expected is None:
+        assert error is None
+    else:
+        assert isinstance(error, expected)
+        assert "dns_error" in str(error) or "connection_refused" in str(error)

@@ -6,8 +6,12 @@ pytest id) mapped to a factory. A factory receives `TransportOptions` and return
 transport that keeps at most ``options.max_connections`` connections open at once. A
 factory that needs a helper such as a loopback proxy starts it and registers its cleanup
 with ``options.cleanups.callback(...)``. The suite runs cleanups after it closes the
-transport. Tag the name in `TAGS` to opt into tagged cases: a test marked
-``@pytest.mark.transport_tags("proxy")`` runs only for transports tagged ``"proxy"``.
+transport. A factory that puts such a helper between the transport and the server
+appends a counter of the transport's own connections to
+``options.connection_counters``, because the server then counts the helper's
+connections instead. Tag the name in `TAGS` to opt into tagged cases: a test marked
+``@pytest.mark.transport_tags("proxy")`` runs only for transports tagged ``"proxy"``,
+and one marked ``@pytest.mark.without_transport_tags("proxy")`` only for the others.
 Such a case can build a transport with extra option fields, such as a proxy address,
 through ``subject.new_transport(field=value)``; add those fields to `TransportOptions`
 with a default.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from examples.stdlib_transport import make_transport
 from pusher_transports.base import AsyncTransport, SyncTransport
@@ -32,9 +37,29 @@ __all__ = [
     "SYNC_TRANSPORTS",
     "TAGS",
     "AsyncFactory",
+    "ConnectionCounts",
     "SyncFactory",
     "TransportOptions",
 ]
+
+
+class ConnectionCounts(Protocol):
+    """Counts of the connections one side opened, as a server or a relay records them."""
+
+    @property
+    def connections_opened(self) -> int:
+        """The number of connections accepted so far."""
+        ...
+
+    @property
+    def open_connections(self) -> int:
+        """The number of connections the client has not closed yet."""
+        ...
+
+    @property
+    def max_concurrent_connections(self) -> int:
+        """The largest number of connections that were open at the same time."""
+        ...
 
 
 @dataclass
@@ -46,10 +71,14 @@ class TransportOptions:
             concurrency cases check it against what the server saw.
         cleanups: Callbacks to run after the transport is closed, for helpers that the
             factory started.
+        connection_counters: Counters of the transport's own connections, filled by a
+            factory that puts a helper such as a proxy between the transport and the
+            server. Empty means the server's own counts describe the transport.
     """
 
     max_connections: int = 4
     cleanups: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    connection_counters: list[ConnectionCounts] = field(default_factory=list)
 
 
 SyncFactory = Callable[[TransportOptions], SyncTransport]
@@ -73,15 +102,45 @@ def _keep_alive_pool(options: TransportOptions) -> SyncTransport:
     return KeepAlivePool(max_connections=options.max_connections)
 
 
+def _counted_proxy_url(options: TransportOptions) -> str:
+    """Start a tinyproxy behind a counting relay and return the relay's proxy URL."""
+    from contract_tests.relay import running_relay
+    from tests.support.tinyproxy import run_tinyproxy
+
+    proxy = options.cleanups.enter_context(run_tinyproxy())
+    relay = options.cleanups.enter_context(running_relay(proxy.port))
+    options.connection_counters.append(relay)
+    return f"http://127.0.0.1:{relay.port}"
+
+
+def _proxy_urllib3(options: TransportOptions) -> SyncTransport:
+    from pusher_transports.proxy import ProxyTransport
+
+    return ProxyTransport(_counted_proxy_url(options), maxsize=options.max_connections)
+
+
+def _proxy_aiohttp(options: TransportOptions) -> AsyncTransport:
+    from pusher_transports.proxy import AsyncProxyTransport
+
+    return AsyncProxyTransport(_counted_proxy_url(options), limit=options.max_connections)
+
+
 SYNC_TRANSPORTS: dict[str, SyncFactory] = {
     "urllib3": _urllib3,
     "stdlib-example": make_transport,
     "keep-alive-pool": _keep_alive_pool,
+    "proxy-urllib3": _proxy_urllib3,
 }
 
 ASYNC_TRANSPORTS: dict[str, AsyncFactory] = {
     "aiohttp": _aiohttp,
+    "proxy-aiohttp": _proxy_aiohttp,
 }
 
-# Tags by transport name, for cases that apply to some transports only, such as "proxy".
-TAGS: dict[str, frozenset[str]] = {}
+# Tags by transport name, for cases that apply to some transports only. "proxy": the
+# transport reaches the server through an HTTP proxy, which adds a Via header and may
+# reorder or merge header fields, as the proxy cases in test_fidelity.py explain.
+TAGS: dict[str, frozenset[str]] = {
+    "proxy-urllib3": frozenset({"proxy"}),
+    "proxy-aiohttp": frozenset({"proxy"}),
+}

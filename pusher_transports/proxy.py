@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import contextvars
+import functools
 import logging
+import socket
 import ssl
+import threading
+import time
 import urllib.request
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,15 +34,18 @@ from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined
 
 import urllib3
 from attrs import field, frozen
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     EmptyPoolError,
     HTTPError,
     NewConnectionError,
-    ProtocolError,
 )
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util import parse_url
 
 from pusher_core.errors import (
     ConfigurationError,
@@ -44,12 +54,18 @@ from pusher_core.errors import (
     TransportError,
 )
 from pusher_core.messages import Request, Response
-from pusher_transports.urllib3_transport import Urllib3Transport
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AsyncProxyTransport", "ProxyError", "ProxyRoutes", "ProxyTransport", "ProxyURL"]
+__all__ = [
+    "AsyncProxyTransport",
+    "OriginUnreachableError",
+    "ProxyError",
+    "ProxyRoutes",
+    "ProxyTransport",
+    "ProxyURL",
+]
 
 logger = logging.getLogger("pusher.transport.proxy")
 
@@ -64,6 +80,15 @@ class ProxyError(ConnectionFailedError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, maybe_sent=False)
+
+
+class OriginUnreachableError(ProxyError):
+    """The proxy answered that it could not connect to the target server.
+
+    Raised for an RFC 9209 ``Proxy-Status`` error that comes before forwarding, such
+    as ``connection_refused`` or ``dns_error``, and for tinyproxy's own
+    ``500 Unable to connect`` page. The target never received the request.
+    """
 
 
 @frozen(repr=False)
@@ -181,11 +206,117 @@ class ProxyRoutes:
 # --- Sync, on urllib3 ------------------------------------------------------------------
 
 
+class _Exchange:
+    """One request in flight: its deadline and the connection carrying it."""
+
+    def __init__(self, timeout: float) -> None:
+        self.deadline = time.monotonic() + timeout
+        self._connection: HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def attach(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+
+    def detach(self) -> None:
+        with self._lock:
+            self._connection = None
+
+    def expire(self) -> None:
+        """Shut down the socket of a running exchange, so its blocked read fails at once."""
+        with self._lock:
+            sock = self._connection.sock if self._connection is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+_current_exchange: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+    "pusher_proxy_exchange", default=None
+)
+
+
+def _enter_phase(connection: HTTPConnection) -> None:
+    """Attach the connection to the current exchange and cap its socket timeout."""
+    exchange = _current_exchange.get()
+    if exchange is None:
+        return
+    exchange.attach(connection)
+    remaining = exchange.remaining()
+    if remaining <= 0:
+        raise TimeoutError("the request deadline has passed")
+    if not isinstance(connection.timeout, int | float) or connection.timeout > remaining:
+        connection.timeout = remaining
+
+
+# Proxies that close a client connection after every response without sending
+# ``Connection: close``, matched on the product in their ``Via`` header. RFC 9112,
+# section 9.6, requires that header, so a pooled connection to such a proxy looks
+# reusable until its FIN arrives, and a request written in that window fails.
+# tinyproxy 1.11.1 does this after every absolute-form request.
+_SILENTLY_CLOSING_PROXIES = ("(tinyproxy/",)
+
+
+def _closes_silently(headers: Mapping[str, str]) -> bool:
+    via = headers.get("Via", "")
+    return any(product in via for product in _SILENTLY_CLOSING_PROXIES)
+
+
+class _ProxyHTTPConnection(HTTPConnection):
+    """An `HTTPConnection` that logs its steps and obeys the current exchange's deadline."""
+
+    def connect(self) -> None:
+        _enter_phase(self)
+        super().connect()
+        logger.debug("connection opened: %s:%s", self.host, self.port)
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
+        if self.sock is not None:
+            logger.debug("connection reused: %s:%s", self.host, self.port)
+        _enter_phase(self)
+        super().request(method, url, *args, **kwargs)
+
+    def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
+        _enter_phase(self)
+        # With preload_content the body is read here, inside the deadline.
+        response = super().getresponse()
+        if self.proxy is not None and _closes_silently(response.headers):
+            # The body is already read. A closed connection is replaced on its next
+            # checkout instead of failing the request that would reuse it.
+            self.close()
+        return response
+
+
+class _ProxyHTTPSConnection(_ProxyHTTPConnection, HTTPSConnection):
+    """The TLS variant of `_ProxyHTTPConnection`, used for CONNECT tunnels."""
+
+
+class _ProxyHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _ProxyHTTPConnection
+
+
+class _ProxyHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _ProxyHTTPSConnection
+
+
+_POOL_CLASSES = {"http": _ProxyHTTPConnectionPool, "https": _ProxyHTTPSConnectionPool}
+
+# Headers urllib3 or http.client add unless set to SKIP_HEADER. The request carries
+# everything the server needs, so the transport sends nothing else.
+_SKIPPED_HEADERS = ("Accept-Encoding", "User-Agent")
+
+
 class ProxyTransport:
     """A blocking transport that sends requests through an HTTP proxy with urllib3.
 
-    Requests that `routes` sends direct, such as hosts in ``NO_PROXY``, go through a
-    plain `Urllib3Transport`.
+    ``request.timeout`` bounds the whole exchange: waiting for a free connection,
+    connecting (the CONNECT tunnel included), sending and reading the complete
+    response. At the deadline a timer thread shuts the socket down, so a proxy that
+    drip-feeds bytes cannot hold a caller past it. Requests that `routes` sends
+    direct, such as hosts in ``NO_PROXY``, use a pool with the same deadline.
 
     Args:
         proxy_url: ``http://[user:password@]host[:port]``, used for every target.
@@ -225,8 +356,8 @@ class ProxyTransport:
         self._managers = {
             proxy: _proxy_manager(proxy, options) for proxy in set(routes.proxies.values())
         }
-        self._direct_pool = urllib3.PoolManager(**options)
-        self._direct = Urllib3Transport(pool_manager=self._direct_pool)
+        self._direct = urllib3.PoolManager(**options)
+        self._direct.pool_classes_by_scheme = _POOL_CLASSES
 
     @classmethod
     def from_env(
@@ -247,39 +378,28 @@ class ProxyTransport:
         """Send the request through its proxy, or direct, and return the complete response.
 
         Raises:
+            OriginUnreachableError: The proxy reported that it could not connect to the
+                target server.
             ProxyError: The proxy returned 407, rejected the tunnel or was unreachable.
             RequestTimeoutError: No complete response within ``request.timeout`` seconds.
             ConnectionFailedError: The connection broke.
         """
         proxy = self.routes.proxy_for(request)
-        if proxy is None:
-            logger.debug("request sent direct: %s %s", request.method, request.path)
-            return self._direct.send(request)
-        logger.debug("request sent via %s: %s %s", proxy.address, request.method, request.path)
-        try:
-            raw = self._managers[proxy].request(
-                request.method,
-                request.url,
-                body=request.body or None,
-                headers=dict(request.headers),
-                timeout=urllib3.Timeout(connect=request.timeout, read=request.timeout),
-                retries=False,
-                redirect=False,
-                preload_content=True,
-                pool_timeout=request.timeout,
-            )
-        except (HTTPError, OSError) as exc:
-            raise _translate_urllib3(exc, request, proxy) from exc
+        via = proxy.address if proxy is not None else "direct"
+        logger.debug("sending request via %s: %s %s", via, request.method, request.path)
+        manager = self._direct if proxy is None else self._managers[proxy]
+        raw = self._exchange(manager, request, proxy)
         response = Response(status=raw.status, headers=tuple(raw.headers.items()), body=raw.data)
         logger.debug("response status: %s for %s %s", raw.status, request.method, request.path)
-        _raise_for_proxy_status(response, request, proxy)
+        if proxy is not None:
+            _raise_for_proxy_status(response, raw.reason or "", request, proxy)
         return response
 
     def close(self) -> None:
         """Close every connection to the proxies and to direct hosts."""
         for manager in self._managers.values():
             manager.clear()
-        self._direct_pool.clear()
+        self._direct.clear()
 
     def __enter__(self) -> ProxyTransport:
         return self
@@ -287,20 +407,152 @@ class ProxyTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @staticmethod
+    def _exchange(
+        manager: urllib3.PoolManager, request: Request, proxy: ProxyURL | None
+    ) -> BaseHTTPResponse:
+        exchange = _Exchange(request.timeout)
+        token = _current_exchange.set(exchange)
+        # NOTE: one timer thread per request keeps this simple. A transport that sends
+        # thousands of requests a second would want one shared watchdog thread instead.
+        timer = threading.Timer(request.timeout, exchange.expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            return manager.request(
+                request.method,
+                request.url,
+                body=request.body or None,
+                headers=_headers(request),
+                timeout=urllib3.Timeout(connect=request.timeout, read=request.timeout),
+                retries=False,
+                redirect=False,
+                preload_content=True,
+                pool_timeout=request.timeout,
+            )
+        except (HTTPError, OSError) as exc:
+            raise _translate_urllib3(exc, request, proxy, exchange) from exc
+        finally:
+            timer.cancel()
+            exchange.detach()
+            _current_exchange.reset(token)
+
+
+def _headers(request: Request) -> urllib3.HTTPHeaderDict:
+    headers = urllib3.HTTPHeaderDict()
+    for name, value in request.headers:
+        headers.add(name, value)
+    for name in _SKIPPED_HEADERS:
+        if name not in headers:
+            headers[name] = urllib3.util.SKIP_HEADER
+    return headers
+
+
+class _ExactProxyManager(urllib3.ProxyManager):
+    """A `ProxyManager` that forwards the request's headers as they are.
+
+    urllib3 2.8 adds ``Accept: */*`` to every absolute-form request and copies the
+    headers into a plain dict, which merges repeated fields. This override of its
+    private hook adds only the ``Host`` header that HTTP/1.1 requires.
+    """
+
+    def _set_proxy_headers(
+        self, url: str, headers: Mapping[str, str] | None = None
+    ) -> Mapping[str, str]:
+        exact = urllib3.HTTPHeaderDict(headers or {})
+        netloc = parse_url(url).netloc
+        if netloc and "Host" not in exact:
+            exact["Host"] = netloc
+        return exact
+
 
 def _proxy_manager(proxy: ProxyURL, options: dict[str, Any]) -> urllib3.ProxyManager:
     headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
-    return urllib3.ProxyManager(proxy.address, proxy_headers=headers, **options)
+    manager = _ExactProxyManager(proxy.address, proxy_headers=headers, **options)
+    manager.pool_classes_by_scheme = _POOL_CLASSES
+    return manager
 
 
-def _raise_for_proxy_status(response: Response, request: Request, proxy: ProxyURL) -> None:
+def _raise_for_proxy_status(
+    response: Response, reason: str, request: Request, proxy: ProxyURL
+) -> None:
+    """Raise for a response that the proxy wrote itself instead of forwarding."""
+    where = f"{request.method} {request.path}"
     # An absolute-form request gets the proxy's own 407. The Channels HTTP API
     # documents no 407 response, so this status comes from the proxy.
     if response.status == 407:
         raise ProxyError(
-            f"{request.method} {request.path}: proxy {proxy.address} returned "
+            f"{where}: proxy {proxy.address} returned "
             f"407 Proxy Authentication Required; {_credentials_hint(proxy)}"
         )
+    failure = _unreached_origin(response, reason)
+    if failure is not None:
+        # The cause records the proxy's own status line, since no library raised.
+        cause = _ProxyStatus(f"{response.status} {reason}".strip())
+        raise OriginUnreachableError(
+            f"{where}: proxy {proxy.address} could not reach {request.origin}: {failure}"
+        ) from cause
+
+
+class _ProxyStatus(Exception):
+    """The status line of an error response that a proxy wrote itself."""
+
+
+# RFC 9209 error types that a proxy reports before it forwards anything to the next
+# hop: name resolution, routing, connecting and the TLS handshake with the next hop.
+_NOT_FORWARDED_ERRORS = frozenset(
+    {
+        "dns_timeout",
+        "dns_error",
+        "destination_not_found",
+        "destination_unavailable",
+        "destination_ip_prohibited",
+        "destination_ip_unroutable",
+        "connection_refused",
+        "connection_timeout",
+        "connection_limit_reached",
+        "tls_protocol_error",
+        "tls_certificate_error",
+        "tls_alert_received",
+    }
+)
+
+
+def _unreached_origin(response: Response, reason: str) -> str | None:
+    """Return why the proxy could not reach the origin, or None if it did or may have."""
+    for error in _proxy_status_errors(response):
+        if error in _NOT_FORWARDED_ERRORS:
+            return error
+    # tinyproxy 1.11 sends no Proxy-Status. Its own error page carries its Server
+    # header and no Via, which it adds to every response it forwards.
+    server = response.header("Server") or ""
+    if (
+        response.status == 500
+        and reason == "Unable to connect"
+        and server.startswith("tinyproxy/")
+        and response.header("Via") is None
+    ):
+        return "connection failed"
+    return None
+
+
+def _proxy_status_errors(response: Response) -> list[str]:
+    """List the ``error`` parameters of every ``Proxy-Status`` member (RFC 9209).
+
+    This is a small subset of the structured-field syntax of RFC 8941: members are
+    split on commas and parameters on semicolons, so a quoted ``details`` string
+    that contains either character can hide a later parameter of the same member.
+    """
+    errors = []
+    for name, value in response.headers:
+        if name.lower() != "proxy-status":
+            continue
+        for member in value.split(","):
+            for parameter in member.split(";")[1:]:
+                key, _, token = parameter.partition("=")
+                if key.strip() == "error":
+                    errors.append(token.strip())
+    return errors
 
 
 # tinyproxy 1.11.1 refuses a CONNECT with wrong credentials with 401, not 407. Only
@@ -315,47 +567,53 @@ def _credentials_hint(proxy: ProxyURL) -> str:
 
 
 def _translate_urllib3(
-    exc: HTTPError | OSError, request: Request, proxy: ProxyURL
+    exc: HTTPError | OSError, request: Request, proxy: ProxyURL | None, exchange: _Exchange
 ) -> TransportError:
-    """Map a urllib3 failure through a proxy to our error, without the signed query."""
+    """Map a urllib3 failure to our error, without the signed query."""
     where = f"{request.method} {request.path}"
-    if isinstance(exc, Urllib3ProxyError):
-        # urllib3 wraps the cause: a NewConnectionError when the proxy is unreachable,
-        # or an OSError("Tunnel connection failed: 407 ...") when CONNECT is refused.
-        cause = exc.args[1] if len(exc.args) > 1 else exc
-        if isinstance(cause, NewConnectionError):
-            return ProxyError(f"{where}: could not connect to proxy {proxy.address}")
-        reason = str(cause).removeprefix("Tunnel connection failed: ")
-        message = f"{where}: proxy {proxy.address} rejected the tunnel: {reason}"
-        if reason[:3] in _AUTH_STATUSES:
-            message += f"; {_credentials_hint(proxy)}"
-        return ProxyError(message)
-    if isinstance(exc, NewConnectionError):
+    # urllib3 wraps failures before the proxy connection was up in its ProxyError,
+    # with the cause as the second argument.
+    if isinstance(exc, Urllib3ProxyError) and len(exc.args) > 1:
+        exc = exc.args[1]
+    if proxy is not None and isinstance(exc, NewConnectionError):
         return ProxyError(f"{where}: could not connect to proxy {proxy.address}")
-    if isinstance(exc, ProtocolError) and request.scheme == "http":
-        # NOTE: a proxy that rejects a request with a body, such as tinyproxy 1.11
-        # answering 407, may close before reading the body. The reset can then destroy
-        # its answer before urllib3 reads it, so this case cannot be told apart from a
-        # broken forward and keeps maybe_sent=True.
+    reason = str(exc)
+    if proxy is not None and reason.startswith("Tunnel connection failed: "):
+        return _tunnel_error(where, reason.removeprefix("Tunnel connection failed: "), proxy)
+    if isinstance(exc, NewConnectionError):
         return ConnectionFailedError(
-            f"{where}: proxy {proxy.address} closed the connection without a complete "
-            f"response ({type(exc).__name__}); if the proxy requires credentials, "
-            f"{_credentials_hint(proxy)}"
+            f"{where}: connection failed: {type(exc).__name__}", maybe_sent=False
         )
-    return _translate_common(exc, request)
-
-
-def _translate_common(exc: BaseException, request: Request) -> TransportError:
-    where = f"{request.method} {request.path}"
     if isinstance(exc, EmptyPoolError):
         return RequestTimeoutError(
             f"{where}: no free connection within {request.timeout} s", maybe_sent=False
         )
     if isinstance(exc, ConnectTimeoutError):
         return RequestTimeoutError(f"{where}: connecting timed out", maybe_sent=False)
-    if isinstance(exc, Urllib3TimeoutError | TimeoutError):
+    # A failure after the deadline is the timer's doing, or a read that it cut short.
+    if exchange.remaining() <= 0 or isinstance(exc, Urllib3TimeoutError | TimeoutError):
         return RequestTimeoutError(f"{where}: timed out after {request.timeout} s")
-    return ConnectionFailedError(f"{where}: connection broke: {type(exc).__name__}")
+    return _broken_connection(where, exc, request, proxy)
+
+
+def _tunnel_error(where: str, reason: str, proxy: ProxyURL) -> ProxyError:
+    message = f"{where}: proxy {proxy.address} rejected the tunnel: {reason}"
+    if reason[:3] in _AUTH_STATUSES:
+        message += f"; {_credentials_hint(proxy)}"
+    return ProxyError(message)
+
+
+def _broken_connection(
+    where: str, exc: BaseException, request: Request, proxy: ProxyURL | None
+) -> ConnectionFailedError:
+    message = f"{where}: connection broke: {type(exc).__name__}"
+    if proxy is not None and request.scheme == "http":
+        # NOTE: a proxy that rejects a request with a body, such as tinyproxy 1.11
+        # answering 407, may close before reading the body. The reset can then destroy
+        # its answer before urllib3 reads it, so this case cannot be told apart from a
+        # broken forward and keeps maybe_sent=True.
+        message += f"; if proxy {proxy.address} requires credentials, {_credentials_hint(proxy)}"
+    return ConnectionFailedError(message)
 
 
 # --- Async, on aiohttp -----------------------------------------------------------------
@@ -410,6 +668,8 @@ class AsyncProxyTransport:
         """Send the request through its proxy, or direct, and return the complete response.
 
         Raises:
+            OriginUnreachableError: The proxy reported that it could not connect to the
+                target server.
             ProxyError: The proxy returned 407, rejected the tunnel or was unreachable.
             RequestTimeoutError: No complete response within ``request.timeout`` seconds.
             ConnectionFailedError: The connection broke.
@@ -418,14 +678,14 @@ class AsyncProxyTransport:
 
         proxy = self.routes.proxy_for(request)
         via = proxy.address if proxy is not None else "direct"
-        logger.debug("request sent via %s: %s %s", via, request.method, request.path)
+        logger.debug("sending request via %s: %s %s", via, request.method, request.path)
         try:
-            response = await self._exchange(self._get_session(), request, proxy)
+            response, reason = await self._exchange(self._get_session(), request, proxy)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise _translate_aiohttp(exc, request, proxy) from exc
         logger.debug("response status: %s for %s %s", response.status, request.method, request.path)
         if proxy is not None:
-            _raise_for_proxy_status(response, request, proxy)
+            _raise_for_proxy_status(response, reason, request, proxy)
         return response
 
     async def close(self) -> None:
@@ -444,16 +704,20 @@ class AsyncProxyTransport:
         import aiohttp
 
         if self._session is None:
+            tracing = aiohttp.TraceConfig()
+            tracing.on_connection_create_end.append(_log_connection_opened)
+            tracing.on_connection_reuseconn.append(_log_connection_reused)
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._limit),
+                connector=_connector_class()(limit=self._limit),
                 # A cookie jar would add Cookie headers the request never asked for.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                trace_configs=[tracing],
             )
         return self._session
 
     async def _exchange(
         self, session: aiohttp.ClientSession, request: Request, proxy: ProxyURL | None
-    ) -> Response:
+    ) -> tuple[Response, str]:
         import aiohttp
         import yarl
 
@@ -479,13 +743,59 @@ class AsyncProxyTransport:
             allow_redirects=False,
             ssl=self._ssl,
             timeout=aiohttp.ClientTimeout(total=request.timeout),
+            trace_request_ctx=SimpleNamespace(peer=_peer(request, proxy)),
             **proxy_options,
         ) as raw:
             body = await raw.read()
             received = tuple(
                 (name.decode("latin-1"), value.decode("latin-1")) for name, value in raw.raw_headers
             )
-            return Response(status=raw.status, headers=received, body=body)
+            return Response(status=raw.status, headers=received, body=body), raw.reason or ""
+
+
+@functools.cache
+def _connector_class() -> type[aiohttp.TCPConnector]:
+    """Return a `TCPConnector` that never reuses a connection for absolute-form requests.
+
+    aiohttp releases a connection before the caller sees the response headers, so the
+    transport cannot close it after a response from a proxy that closes silently, as
+    the sync transport does. Plain-http targets through a proxy therefore get a new
+    connection to the proxy for each request. CONNECT tunnels and direct connections
+    are reused as usual.
+    """
+    import aiohttp
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ConnectionKey
+
+    class _AbsoluteFormClosingConnector(aiohttp.TCPConnector):
+        # Overrides a private hook of aiohttp 3.14, the one place that sees each
+        # connection's key as it is released.
+        def _release(
+            self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
+        ) -> None:
+            absolute_form = key.proxy is not None and not key.is_ssl
+            super()._release(key, protocol, should_close=should_close or absolute_form)
+
+    return _AbsoluteFormClosingConnector
+
+
+async def _log_connection_opened(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    logger.debug("connection opened: %s", context.trace_request_ctx.peer)
+
+
+async def _log_connection_reused(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    logger.debug("connection reused: %s", context.trace_request_ctx.peer)
+
+
+def _peer(request: Request, proxy: ProxyURL | None) -> str:
+    """Return the ``host:port`` the transport connects to: the proxy, or the target."""
+    if proxy is None:
+        return f"{request.host}:{request.port}"
+    return f"{proxy.host}:{proxy.port}"
 
 
 def _translate_aiohttp(

@@ -18,12 +18,24 @@ from typing import Any
 from examples.stdlib_transport import StdlibTransport
 from pusher_core import Config
 from pusher_transports import AsyncClient, Client
+from pusher_transports.pool import KeepAlivePool
+from pusher_transports.proxy import AsyncProxyTransport, ProxyTransport
+from tests.support.tinyproxy import run_tinyproxy
 
 
 class AsyncClientRunner:
-    """Calls an `AsyncClient` from blocking code, on a loop in a background thread."""
+    """Calls an `AsyncClient` from blocking code, on a loop in a background thread.
 
-    def __init__(self, make_client: Callable[[], AsyncClient]) -> None:
+    Args:
+        make_client: Builds the client, called on the runner's loop.
+        close_transport: Close the client's transport too, for a transport that was
+            given to the client, which the client then does not close.
+    """
+
+    def __init__(
+        self, make_client: Callable[[], AsyncClient], *, close_transport: bool = False
+    ) -> None:
+        self._close_transport = close_transport
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -48,6 +60,8 @@ class AsyncClientRunner:
     def close(self) -> None:
         """Close the client, then stop and close the loop."""
         self._run(self._client.close())
+        if self._close_transport:
+            self._run(self._client.transport.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -79,8 +93,41 @@ def aiohttp_client(config: Config) -> Iterator[AsyncClientRunner]:
         runner.close()
 
 
+@contextmanager
+def keep_alive_pool_client(config: Config) -> Iterator[Client]:
+    with KeepAlivePool() as transport, Client(config, transport) as client:
+        yield client
+
+
+@contextmanager
+def proxy_urllib3_client(config: Config) -> Iterator[Client]:
+    # tinyproxy forwards the http target in absolute form, so soketi checks a signature
+    # made over the path while the proxy saw the absolute URL.
+    with (
+        run_tinyproxy() as proxy,
+        ProxyTransport(proxy.url()) as transport,
+        Client(config, transport) as client,
+    ):
+        yield client
+
+
+@contextmanager
+def proxy_aiohttp_client(config: Config) -> Iterator[AsyncClientRunner]:
+    with run_tinyproxy() as proxy:
+        runner = AsyncClientRunner(
+            lambda: AsyncClient(config, AsyncProxyTransport(proxy.url())), close_transport=True
+        )
+        try:
+            yield runner
+        finally:
+            runner.close()
+
+
 CLIENT_FACTORIES: dict[str, Callable[[Config], AbstractContextManager[Any]]] = {
     "urllib3": urllib3_client,
     "stdlib-example": stdlib_client,
     "aiohttp": aiohttp_client,
+    "keep-alive-pool": keep_alive_pool_client,
+    "proxy-urllib3": proxy_urllib3_client,
+    "proxy-aiohttp": proxy_aiohttp_client,
 }

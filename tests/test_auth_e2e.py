@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from examples.auth_flask import create_app
 from pusher_core import ClientEvent, Config, MemberAdded, Webhook
 from pusher_transports import Client
+from tests.e2e_clients import CLIENT_FACTORIES
 from tests.support.peers import (
     LoopbackHTTPServer,
     RecordedRequest,
@@ -65,10 +66,22 @@ def client(soketi: SoketiServer) -> Iterator[Client]:
         yield sdk_client
 
 
+@pytest.fixture(params=sorted(CLIENT_FACTORIES))
+def any_client(request: pytest.FixtureRequest, soketi: SoketiServer) -> Iterator[Any]:
+    """A client on each transport in turn, with the blocking interface of `Client`."""
+    with CLIENT_FACTORIES[request.param](sdk_config(soketi)) as sdk_client:
+        yield sdk_client
+
+
 def test_private_presence_and_encrypted_channels(
-    auth_url: str, client: Client, subscriber: Callable[..., Subscriber]
+    auth_url: str,
+    any_client: Any,
+    subscriber: Callable[..., Subscriber],
+    request: pytest.FixtureRequest,
 ) -> None:
-    channels = ["private-e2e-auth", "presence-e2e-auth", "private-encrypted-e2e-auth"]
+    # One set of channel names per transport, so that no run receives another's events.
+    suffix = request.node.callspec.id
+    channels = [f"{kind}-e2e-{suffix}" for kind in ("private", "presence", "private-encrypted")]
     listener = subscriber(channels, channel_auth_endpoint=f"{auth_url}/pusher/auth")
     listener.wait_subscribed(channels)
 
@@ -77,7 +90,7 @@ def test_private_presence_and_encrypted_channels(
 
     data = {"text": "héllo 🎉", "n": [1, 2.5, None]}
     for channel in channels:
-        client.trigger(channel, "e2e-event", data)
+        any_client.trigger(channel, "e2e-event", data)
     received = {record["channel"]: record for record in listener.events(3)}
 
     for channel in channels:

@@ -15,7 +15,10 @@ import pytest
 from pusher_core import ChannelAttributes, Config
 from pusher_transports import Client
 from pusher_transports.async_client import AsyncClient
+from pusher_transports.base import SyncTransport
 from pusher_transports.bulk import AsyncBulkPublisher, BulkPublisher
+from pusher_transports.pool import KeepAlivePool
+from pusher_transports.urllib3_transport import Urllib3Transport
 from tests.support.peers import SoketiServer, Subscriber
 
 pytestmark = pytest.mark.e2e
@@ -68,8 +71,17 @@ def check_arrivals(events: list[dict[str, Any]], channels: list[str]) -> None:
     assert len(events) == EVENTS
 
 
+# The sync transports meant for high-volume publishing. The proxy transports are left
+# out: tinyproxy opens a connection to soketi for every request.
+BULK_TRANSPORTS: dict[str, Callable[[], SyncTransport]] = {
+    "urllib3": Urllib3Transport,
+    "keep-alive-pool": KeepAlivePool,
+}
+
+
+@pytest.mark.parametrize("transport_name", sorted(BULK_TRANSPORTS))
 def test_threads_publish_all_in_order(
-    soketi: SoketiServer, subscriber: Callable[..., Subscriber]
+    soketi: SoketiServer, subscriber: Callable[..., Subscriber], transport_name: str
 ) -> None:
     channels = channel_names("bulk-sync")
     listener = listen(subscriber, channels)
@@ -77,7 +89,8 @@ def test_threads_publish_all_in_order(
     def produce(publisher: BulkPublisher, channel: str) -> list[Any]:
         return [publisher.publish(channel, "tick", {"seq": seq}) for seq in range(PER_CHANNEL)]
 
-    with Client(Config.for_url(soketi.url)) as client:
+    transport = BULK_TRANSPORTS[transport_name]()
+    with transport, Client(Config.for_url(soketi.url), transport) as client:
         with BulkPublisher(client, lanes=8) as publisher, ThreadPoolExecutor(8) as pool:
             groups = list(pool.map(lambda channel: produce(publisher, channel), channels))
         results = [future.result(0) for group in groups for future in group]

@@ -342,7 +342,7 @@ def test_sync_logs_leave_out_secrets(
     with ProxyTransport(auth_proxy.authorized_url) as transport:
         transport.send(make_request("http", origin.port))
 
-    assert "request sent via" in caplog.text
+    assert "sending request via" in caplog.text
     assert PASSWORD not in caplog.text
     assert SIGNATURE not in caplog.text
 
