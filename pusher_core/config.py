@@ -8,6 +8,7 @@ master key or a URL that carries them.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import json
 import math
 import os
@@ -24,6 +25,9 @@ from pusher_core.errors import ConfigurationError
 __all__ = ["DEFAULT_PAYLOAD_LIMIT", "DEFAULT_TIMEOUT", "Config"]
 
 DEFAULT_TIMEOUT = 10.0
+# Sockets reject timeouts past the platform's time_t with OverflowError, long before
+# any float limit, and no single HTTP request needs more than a day.
+MAX_TIMEOUT = 86400.0
 # Pusher's own limit on event data, in UTF-8 bytes. Dedicated clusters may allow more.
 DEFAULT_PAYLOAD_LIMIT = 10240
 
@@ -73,11 +77,23 @@ def _check_host(instance: Config, attribute: Attribute[str], value: str) -> None
     _require_str("host", value)
     if "://" in value:
         raise ConfigurationError("host", f"{value!r} is invalid: give the host without a scheme")
-    if not _HOST_PATTERN.match(value):
+    if not _HOST_PATTERN.match(value) or not _is_valid_bracketed_address(value):
         raise ConfigurationError(
             "host",
             f"{value!r} is invalid: expected a host name or address, without port, path or spaces",
         )
+
+
+def _is_valid_bracketed_address(host: str) -> bool:
+    # The pattern lets any hex digits, colons and dots through brackets, so the address
+    # is parsed too, because a transport can connect only to a real IPv6 address.
+    if not host.startswith("["):
+        return True
+    try:
+        ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        return False
+    return True
 
 
 def _check_port(instance: Config, attribute: Attribute[int], value: int) -> None:
@@ -106,8 +122,10 @@ def _check_timeout(instance: Config, attribute: Attribute[float], value: float) 
         raise ConfigurationError(
             "timeout", f"must be a number of seconds, got {type(value).__name__}"
         )
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigurationError("timeout", f"must be a positive number of seconds, got {value}")
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise ConfigurationError(
+            "timeout", f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds, got {value}"
+        )
 
 
 def _check_payload_limit(instance: Config, attribute: Attribute[Any], value: int | None) -> None:
@@ -236,17 +254,30 @@ class Config:
         the base path. Keyword options override nothing from the URL; they add the rest.
 
         Raises:
-            ConfigurationError: The URL is malformed. The message never quotes the URL,
-                because it carries the secret.
+            ConfigurationError: The URL is malformed, or an option repeats a setting the
+                URL makes. The message never quotes the URL, because it carries the secret.
         """
-        return cls(**_parse_url(url), **options)
+        settings = _parse_url(url)
+        repeated = sorted(settings.keys() & options.keys())
+        if repeated:
+            raise ConfigurationError(repeated[0], "is already set by the URL, so change it there")
+        return cls(**settings, **options)
 
     @classmethod
     def from_env(
         cls, variable: str = "PUSHER_URL", environ: Mapping[str, str] | None = None, **options: Any
     ) -> Config:
-        """Build a configuration from the URL in an environment variable (`PUSHER_URL`)."""
+        """Build a configuration from the URL in an environment variable (`PUSHER_URL`).
+
+        Raises:
+            ConfigurationError: The variable is unset or empty, `environ` is not a
+                mapping, or `for_url` rejects the URL.
+        """
+        if not isinstance(variable, str) or not variable:
+            raise ConfigurationError("variable", f"must be a non-empty str, got {variable!r}")
         env = os.environ if environ is None else environ
+        if not isinstance(env, Mapping):
+            raise ConfigurationError("environ", f"must be a mapping, got {type(env).__name__}")
         url = env.get(variable)
         if not url:
             raise ConfigurationError(variable, "the environment variable is not set or empty")

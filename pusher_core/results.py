@@ -207,8 +207,16 @@ def _attributes_by_name(value: object) -> dict[str, ChannelAttributes]:
     return {str(name): ChannelAttributes.from_json(attrs) for name, attrs in value.items()}
 
 
+# The whole body of a successful trigger without ``info``. The result is immutable, so
+# one instance serves every such response, and decoding the JSON is skipped.
+_EMPTY_OBJECT = b"{}"
+_NO_CHANNELS = TriggerResult()
+
+
 def parse_trigger_response(response: Response, request: Request) -> TriggerResult:
     """Return the result of a trigger or a send to a user."""
+    if response.body == _EMPTY_OBJECT and 200 <= response.status < 300:
+        return _NO_CHANNELS
     body = _object_body(response, request)
     return TriggerResult(channels=_attributes_by_name(body.get("channels")))
 

@@ -16,9 +16,12 @@ __all__ = [
     "MAX_CHANNELS",
     "MAX_NAME_LENGTH",
     "RESERVED_PARAMS",
+    "require_utf8",
     "validate_channel",
     "validate_channels",
     "validate_event_name",
+    "validate_method",
+    "validate_path",
     "validate_socket_id",
     "validate_user_id",
 ]
@@ -36,6 +39,12 @@ RESERVED_PARAMS = frozenset(
 _CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9_\-=@,.;]+\Z", re.ASCII)
 _SOCKET_ID_PATTERN = re.compile(r"[0-9]+\.[0-9]+\Z", re.ASCII)
 _CONTROL_PATTERN = re.compile(r"[\x00-\x1f\x7f]")
+_METHOD_PATTERN = re.compile(r"[A-Za-z]+\Z", re.ASCII)
+# RFC 3986 path characters: unreserved, sub-delims, ':' and '@', and complete escapes.
+# Everything else, '?', '#', spaces, control and non-ASCII characters included, would
+# make the path sent differ from the path signed.
+_PATH_PATTERN = re.compile(r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)+\Z", re.ASCII)
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 
 def validate_channel(channel: object, field: str = "channel") -> str:
@@ -111,3 +120,42 @@ def validate_user_id(user_id: object, field: str = "user_id") -> str:
     if _CONTROL_PATTERN.search(user_id):
         raise ValidationError(field, f"{user_id!r} is invalid: control characters are not allowed")
     return user_id
+
+
+def require_utf8(text: str, field: str) -> str:
+    """Return the text, or raise if it contains a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            field, "contains a lone surrogate, which UTF-8 cannot encode"
+        ) from None
+    return text
+
+
+def validate_method(method: object, field: str = "method") -> str:
+    """Return the HTTP method in upper case, or raise unless it is ASCII letters only."""
+    if not isinstance(method, str) or not _METHOD_PATTERN.match(method):
+        raise ValidationError(field, f"{method!r} is not an HTTP method")
+    return method.upper()
+
+
+def validate_path(path: object, field: str = "path") -> str:
+    """Return the path, or raise unless it is an absolute path that is signed as sent.
+
+    The path must start with ``/`` and contain only RFC 3986 path characters and
+    complete percent-escapes. Dot segments (``/./``, ``/../``) are rejected, because a
+    proxy or server that resolves them would route the request to another path than
+    the one signed.
+    """
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValidationError(field, "must be a str starting with '/'")
+    if not _PATH_PATTERN.match(path):
+        raise ValidationError(
+            field,
+            f"{path!r} is invalid: use ASCII path characters and %XX escapes, "
+            "without '?', '#' or whitespace; pass query values as params",
+        )
+    if _DOT_SEGMENTS.intersection(path.split("/")):
+        raise ValidationError(field, f"{path!r} is invalid: it contains a '.' or '..' segment")
+    return path

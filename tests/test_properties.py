@@ -178,6 +178,44 @@ def test_webhook_parser_never_raises_foreign_errors(
         assert not webhook.is_valid()
 
 
+# Webhook-shaped bodies whose fields have every JSON type, so that a correct signature
+# lets the fuzzer past the header checks and into the body parser.
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | utf8_text
+fuzzed_events = (
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(
+                ["channel_occupied", "member_added", "client_event", "subscription_count", "x"]
+            )
+            | json_scalars
+        },
+        optional={
+            # Text comes first, because Hypothesis favours early branches and most fields are str.
+            field: utf8_text | st.integers(0, 2**31) | json_scalars | json_values
+            for field in ("channel", "user_id", "event", "data", "socket_id", "subscription_count")
+        },
+    )
+    | json_values
+)
+webhook_bodies = st.builds(
+    lambda time_ms, events: json.dumps({"time_ms": time_ms, "events": events}).encode(),
+    st.integers(0, 2**53) | json_scalars,
+    st.lists(fuzzed_events, max_size=4) | json_values,
+) | st.binary(max_size=300)
+
+
+@fuzz_settings
+@given(body=webhook_bodies)
+def test_signed_webhook_body_parses_or_is_bad_body(body: bytes) -> None:
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Pusher-Key": "key"}
+    webhook = Webhook(CONFIG, {**headers, "X-Pusher-Signature": signature}, body)
+
+    assert webhook.reason in (None, "bad_body")
+    if webhook.is_valid():
+        assert len(webhook.events) == len(webhook.data["events"])
+
+
 @fuzz_settings
 @given(
     status=st.integers(100, 599),
