@@ -22,7 +22,9 @@ __all__ = [
     "RecordedRequest",
     "ServerConnection",
     "close_after_reply",
+    "drip_headers",
     "drip_status_line",
+    "garbage_response",
     "never_answer",
     "refused_port",
     "reply",
@@ -181,6 +183,39 @@ def drip_status_line(interval: float = 0.05) -> Handler:
                 break
             connection.send(data[index : index + 1])
             connection.wait(interval)
+        connection.close()
+
+    return handle
+
+
+def drip_headers(interval: float = 0.05) -> Handler:
+    """Return a handler that sends the status line at once, then drips the headers.
+
+    A transport that cuts the exchange at its deadline may see the headers end early
+    without an error, before any ``Content-Length``, and then read an empty body to
+    the end of the stream. Only a transport that checks its deadline after reading
+    reports the timeout rather than a whole-looking ``200`` with an empty body.
+    """
+    head = _format_response(200, [("X-Padding", "p" * 2000), ("Content-Length", "2")], b"{}")
+    split = head.index(b"\r\n") + 2
+
+    def handle(request: RecordedRequest, connection: ServerConnection) -> None:
+        connection.send(head[:split])
+        for index in range(split, len(head)):
+            if connection.stopping.is_set() or not connection.keep_open:
+                break
+            connection.send(head[index : index + 1])
+            connection.wait(interval)
+        connection.close()
+
+    return handle
+
+
+def garbage_response() -> Handler:
+    """Return a handler that answers bytes that are not HTTP and closes the connection."""
+
+    def handle(request: RecordedRequest, connection: ServerConnection) -> None:
+        connection.send(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
         connection.close()
 
     return handle

@@ -16,7 +16,9 @@ from contract_tests.harness import (
 )
 from contract_tests.server import (
     ContractServer,
+    Handler,
     close_after_reply,
+    drip_headers,
     drip_status_line,
     never_answer,
     refused_port,
@@ -71,9 +73,12 @@ async def test_silent_server_times_out(subject: Subject, start_server: StartServ
     assert TIMEOUT * 0.9 <= seconds < TIMEOUT + MARGIN
 
 
-async def test_drip_fed_response_times_out(subject: Subject, start_server: StartServer) -> None:
+@pytest.mark.parametrize("handler", [drip_status_line, drip_headers], ids=["status", "headers"])
+async def test_drip_fed_response_times_out(
+    subject: Subject, start_server: StartServer, handler: Callable[[float], Handler]
+) -> None:
     # One byte every 50 ms would take minutes; each byte restarts a per-read timeout.
-    server = start_server(drip_status_line(0.05))
+    server = start_server(handler(0.05))
 
     seconds, error = await elapsed(lambda: subject.send(request_for(server, timeout=TIMEOUT)))
 
@@ -128,8 +133,8 @@ async def test_idle_connection_closed_by_server(
 
 @pytest.mark.parametrize(
     "handler",
-    [reset_mid_response, never_answer, drip_status_line, truncated_body],
-    ids=["reset", "silent", "drip", "truncated"],
+    [reset_mid_response, never_answer, drip_status_line, drip_headers, truncated_body],
+    ids=["reset", "silent", "drip", "drip-headers", "truncated"],
 )
 async def test_fault_leaves_no_open_socket(
     subject: Subject, start_server: StartServer, handler: Callable[[], object]

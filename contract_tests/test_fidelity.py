@@ -10,7 +10,16 @@ import pytest
 from attrs import evolve
 
 from contract_tests.harness import APP_SECRET, Subject, config_for, request_for
-from contract_tests.server import ContractServer, RecordedRequest, refused_port, reply
+from contract_tests.server import (
+    ContractServer,
+    Handler,
+    RecordedRequest,
+    garbage_response,
+    refused_port,
+    reply,
+    reset_mid_response,
+    truncated_body,
+)
 from pusher_core.errors import TransportError
 from pusher_core.messages import Request
 
@@ -175,3 +184,23 @@ async def test_secret_absent_from_logs_and_errors(
     assert APP_SECRET not in str(failure.value)
     assert "auth_signature" not in str(failure.value)
     assert APP_SECRET not in "".join(traceback.format_exception(failure.value))
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [garbage_response, reset_mid_response, truncated_body],
+    ids=["garbage", "reset", "truncated"],
+)
+async def test_signed_target_absent_from_error_chain(
+    subject: Subject, start_server: StartServer, handler: Callable[[], Handler]
+) -> None:
+    # A signed URL can be replayed until its timestamp expires, so the error and every
+    # exception chained to it, as a traceback or an error tracker shows them, leave it out.
+    server = start_server(handler())
+
+    with pytest.raises(TransportError) as failure:
+        await subject.call(config_for(server), "trigger", "my-channel", "my-event", {"a": 1})
+
+    shown = "".join(traceback.format_exception(failure.value))
+    assert "auth_signature" not in shown
+    assert "auth_key" not in shown

@@ -160,8 +160,12 @@ class StdlibTransport:
         finally:
             watchdog.cancel()
             watchdog.join()
+        if expired.is_set():
+            # A shutdown in the middle of the headers can end them early without an
+            # error, leaving a response that looks whole but is not.
+            raise RequestTimeoutError(f"{where}: timed out after {request.timeout} s")
         logger.debug("response status: %s for %s", response.status, where)
-        return response, reusable and not expired.is_set()
+        return response, reusable
 
 
 def _connect(connection: http.client.HTTPConnection, where: str) -> None:

@@ -18,6 +18,7 @@ from pusher_core.encryption import decrypt, encrypt, shared_secret
 from pusher_core.errors import (
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConfigurationError,
     ConnectionFailedError,
     EncryptionError,
@@ -70,6 +71,7 @@ __all__ = [
     "ChannelList",
     "ChannelOccupied",
     "ChannelVacated",
+    "ClientClosedError",
     "ClientEvent",
     "Config",
     "ConfigurationError",

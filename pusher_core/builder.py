@@ -29,12 +29,15 @@ from pusher_core.data import (
 )
 from pusher_core.errors import ValidationError
 from pusher_core.messages import Headers, Request, trusted_request
-from pusher_core.signing import Params, normalize_params, sign_query, signed_query_string
+from pusher_core.signing import Params, QuerySigner, normalize_params, signed_query_string
 from pusher_core.validation import (
     MAX_BATCH_EVENTS,
+    require_utf8,
     validate_channel,
     validate_channels,
     validate_event_name,
+    validate_method,
+    validate_path,
     validate_socket_id,
     validate_user_id,
 )
@@ -46,7 +49,6 @@ _JSON_HEADERS: Headers = (LIBRARY_HEADER, ("Content-Type", "application/json"))
 _PLAIN_HEADERS: Headers = (LIBRARY_HEADER,)
 
 _BATCH_FIELDS = frozenset({"channel", "name", "data", "socket_id", "info"})
-_FORBIDDEN_PATH_CHARACTERS = frozenset("?# \t\r\n")
 _ENCRYPTED_PREFIX = "private-encrypted-"
 
 
@@ -131,6 +133,7 @@ class RequestBuilder:
         # Computed once, because every request needs them. Config is frozen, so they
         # cannot go stale.
         self._secret = config.secret.encode("utf-8")
+        self._signer = QuerySigner(config.key, self._secret)
         self._app_path = f"/apps/{config.app_id}"
         self._key = config.key
         self._scheme = config.scheme
@@ -252,9 +255,8 @@ class RequestBuilder:
         """Build a request for the occupied channels, optionally filtered by name prefix."""
         params: dict[str, str] = {}
         if filter_by_prefix is not None:
-            if not isinstance(filter_by_prefix, str) or not filter_by_prefix:
-                raise ValidationError("filter_by_prefix", "must be a non-empty str")
-            params["filter_by_prefix"] = filter_by_prefix
+            # A prefix outside the channel name alphabet could match no channel at all.
+            params["filter_by_prefix"] = validate_channel(filter_by_prefix, "filter_by_prefix")
         if info is not None:
             params["info"] = _join_info(info, "info")
         return self._signed("GET", "/channels", None, params)
@@ -286,9 +288,10 @@ class RequestBuilder:
         if isinstance(body, (bytes, bytearray, memoryview)):
             raw = bytes(body)
         elif isinstance(body, str):
-            raw = body.encode("utf-8", "surrogatepass")
+            raw = require_utf8(body, "body").encode("utf-8")
         else:
-            raw = to_json(body, self.config.json_encoder, "body").encode("utf-8", "surrogatepass")
+            text = to_json(body, self.config.json_encoder, "body")
+            raw = require_utf8(text, "body").encode("utf-8")
         return self._signed("POST", self._relative_path(path), raw, normalize_params(params))
 
     def create_signed_query_string(
@@ -306,15 +309,14 @@ class RequestBuilder:
             body: The exact body to send, if any; its MD5 is signed.
             params: Extra query params to sign and send.
         """
-        verb = self._method(method)
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValidationError("path", "must be a str starting with '/'")
-        raw = body.encode("utf-8") if isinstance(body, str) else body
+        verb = validate_method(method)
+        full_path = validate_path(path)
+        raw = _body_bytes(body)
         return signed_query_string(
             key=self.config.key,
             secret=self._secret,
             method=verb,
-            path=path,
+            path=full_path,
             params=normalize_params(params),
             body=raw,
             timestamp=self._timestamp(),
@@ -325,17 +327,8 @@ class RequestBuilder:
     def _timestamp(self) -> int:
         return math.floor(self._clock())
 
-    @staticmethod
-    def _method(method: object) -> str:
-        if not isinstance(method, str) or not method.isalpha():
-            raise ValidationError("method", f"{method!r} is not an HTTP method")
-        return method.upper()
-
     def _relative_path(self, path: object) -> str:
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValidationError("path", "must be a str starting with '/'")
-        if _FORBIDDEN_PATH_CHARACTERS.intersection(path):
-            raise ValidationError("path", "must not contain '?', '#' or whitespace; use params")
+        path = validate_path(path)
         prefix = self._app_path
         if path == prefix or path.startswith(prefix + "/"):
             return path[len(prefix) :]
@@ -392,15 +385,7 @@ class RequestBuilder:
         self, method: str, path: str, body: bytes | None, params: Mapping[str, str] | None = None
     ) -> Request:
         full_path = self._app_path + path
-        query = sign_query(
-            key=self._key,
-            secret=self._secret,
-            method=method,
-            path=full_path,
-            params=params or {},
-            body=body,
-            timestamp=math.floor(self._clock()),
-        )
+        query = self._signer.sign(method, full_path, params or {}, body, math.floor(self._clock()))
         return trusted_request(
             method,
             self._scheme,
@@ -412,6 +397,16 @@ class RequestBuilder:
             body or b"",
             self._timeout,
         )
+
+
+def _body_bytes(body: object) -> bytes | None:
+    if body is None or isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return require_utf8(body, "body").encode("utf-8")
+    raise ValidationError("body", f"must be str, bytes or None, got {type(body).__name__}")
 
 
 def _random_nonce() -> bytes:

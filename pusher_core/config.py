@@ -110,11 +110,26 @@ def _check_tls(instance: Config, attribute: Attribute[bool], value: bool) -> Non
 
 def _check_base_path(instance: Config, attribute: Attribute[str], value: str) -> None:
     _require_str("base_path", value)
+    if _CONTROL_OR_SPACE.search(value):
+        raise ConfigurationError(
+            "base_path", f"{value!r} is invalid: spaces and control characters are not allowed"
+        )
     if value.endswith("/") or not _BASE_PATH_PATTERN.match(value):
         raise ConfigurationError(
             "base_path",
             f"{value!r} is invalid: expected '' or a path like '/ws', with no trailing slash",
         )
+    if _has_dot_segment(value):
+        raise ConfigurationError(
+            "base_path", f"{value!r} is invalid: it contains a '.' or '..' segment"
+        )
+
+
+def _has_dot_segment(path: str) -> bool:
+    # Servers and proxies decode %2E before they resolve dot segments, so the escaped
+    # forms would move the request to another path as well.
+    segments = path.lower().replace("%2e", ".").split("/")
+    return "." in segments or ".." in segments
 
 
 def _check_timeout(instance: Config, attribute: Attribute[float], value: float) -> None:

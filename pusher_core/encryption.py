@@ -20,13 +20,12 @@ import os
 from base64 import b64decode, b64encode
 from typing import TYPE_CHECKING, Any
 
+from pusher_core.config import decode_master_key
 from pusher_core.data import to_json
 from pusher_core.errors import ConfigurationError, EncryptionError, ValidationError
 from pusher_core.validation import validate_channel
 
 if TYPE_CHECKING:
-    from nacl.secret import SecretBox
-
     from pusher_core.config import Config
 
 __all__ = [
@@ -62,12 +61,22 @@ def random_nonce() -> bytes:
     return os.urandom(NONCE_SIZE)
 
 
-def _secret_box(key: bytes) -> SecretBox:
+def _seal(message: bytes, nonce: bytes, key: bytes) -> bytes:
+    # PyNaCl's binding takes the channel key directly, so no `SecretBox` is built per
+    # event. `SecretBox.encrypt` calls the same function, so the bytes are the same.
     try:
-        from nacl.secret import SecretBox
+        from nacl.bindings import crypto_secretbox
     except ImportError as exc:
         raise EncryptionError(f"encrypted channels need PyNaCl; {_INSTALL_HINT}") from exc
-    return SecretBox(key)
+    return crypto_secretbox(message, nonce, key)
+
+
+def _open(ciphertext: bytes, nonce: bytes, key: bytes) -> bytes:
+    try:
+        from nacl.bindings import crypto_secretbox_open
+    except ImportError as exc:
+        raise EncryptionError(f"encrypted channels need PyNaCl; {_INSTALL_HINT}") from exc
+    return crypto_secretbox_open(ciphertext, nonce, key)
 
 
 @functools.lru_cache(maxsize=_CHANNEL_KEY_CACHE_SIZE)
@@ -96,11 +105,29 @@ def channel_key(master_key: bytes, channel: str) -> bytes:
 def _master_key(config: Config) -> bytes:
     master_key = config.encryption_master_key
     if master_key is None:
-        raise ConfigurationError(
-            "encryption_master_key_base64",
-            "is required for private-encrypted- channels; set it in Config",
-        )
+        raise _missing_master_key()
     return master_key
+
+
+def _missing_master_key() -> ConfigurationError:
+    return ConfigurationError(
+        "encryption_master_key_base64",
+        "is required for private-encrypted- channels; set it in Config",
+    )
+
+
+def _config_channel_key(config: Config, channel: str) -> bytes:
+    encoded = config.encryption_master_key_base64
+    if encoded is None:
+        raise _missing_master_key()
+    return _cached_channel_key(encoded, channel)
+
+
+@functools.lru_cache(maxsize=_CHANNEL_KEY_CACHE_SIZE)
+def _cached_channel_key(encoded_master_key: str, channel: str) -> bytes:
+    # Keyed by the base64 text that Config holds, so a cache hit also skips decoding
+    # the master key. Config checked the text when it was built.
+    return channel_key(decode_master_key(encoded_master_key), channel)
 
 
 def _encrypted_channel(channel: object) -> str:
@@ -149,15 +176,12 @@ def encrypt_event_data(config: Config, channel: str, plaintext: str, nonce: byte
         raise ValidationError(
             "data", "contains a lone surrogate, which UTF-8 cannot encode"
         ) from exc
-    box = _secret_box(channel_key(_master_key(config), channel))
-    sealed = box.encrypt(message, nonce)
-    return json.dumps(
-        {
-            "nonce": b64encode(nonce).decode("ascii"),
-            "ciphertext": b64encode(sealed.ciphertext).decode("ascii"),
-        },
-        separators=(",", ":"),
-    )
+    ciphertext = _seal(message, nonce, _config_channel_key(config, channel))
+    # Base64 text needs no JSON escaping, so this equals the compact `json.dumps` of
+    # the two fields, without building an encoder per event.
+    encoded_nonce = b64encode(nonce).decode("ascii")
+    encoded_ciphertext = b64encode(ciphertext).decode("ascii")
+    return f'{{"nonce":"{encoded_nonce}","ciphertext":"{encoded_ciphertext}"}}'
 
 
 def encrypt(config: Config, channel: str, data: Any, *, nonce: bytes | None = None) -> str:
@@ -199,11 +223,11 @@ def decrypt_event_data(config: Config, channel: str, data: str | bytes) -> Any:
         ciphertext = b64decode(envelope["ciphertext"], validate=True)
     except (ValueError, KeyError, TypeError) as exc:
         raise EncryptionError("the data is not an encrypted event {nonce, ciphertext}") from exc
-    box = _secret_box(channel_key(_master_key(config), channel))
+    key = _config_channel_key(config, channel)
     try:
         from nacl.exceptions import CryptoError
 
-        plaintext = box.decrypt(ciphertext, nonce)
+        plaintext = _open(ciphertext, nonce, key)
     except (CryptoError, ValueError) as exc:
         raise EncryptionError(f"decryption failed for channel {channel!r}") from exc
     try:

@@ -11,6 +11,8 @@ what to do next:
 - `TransportError`: the exchange failed on the way (timeout or connection failure).
   `maybe_sent` says whether the server could have received the request.
 
+`ClientClosedError` stands apart: a closed client raises it before it sends anything.
+
 No message in this module quotes a secret: callers build messages from field names,
 lengths and rules, never from secret values.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConnectionFailedError",
     "EncryptionError",
@@ -158,6 +161,14 @@ class TransportError(PusherError):
     def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
         super().__init__(message)
         self.maybe_sent = maybe_sent
+
+
+class ClientClosedError(PusherError):
+    """A request was made through a client after its `close`.
+
+    It is raised before any I/O, so it is not a `TransportError`: nothing was sent, and
+    retrying on the same client fails the same way. Create a new client instead.
+    """
 
 
 class RequestTimeoutError(TransportError):

@@ -6,7 +6,8 @@ carry the request's method and path.
 Some Channels-compatible servers, soketi 1.6 among them, reject a request with status
 200 and a body such as ``{"error": "...", "code": 401}``. Trusting the status line alone
 would report a rejected publish as a success, so such a body raises the error its
-``code`` names.
+``code`` names. A body with a non-empty ``"error"`` string and a ``"code"`` that is not
+an int raises a plain `RequestError` with the response's own status.
 """
 
 from __future__ import annotations
@@ -154,19 +155,31 @@ def _unexpected(response: Response, problem: str) -> UnexpectedResponseError:
     )
 
 
-def _is_in_band_rejection(value: object) -> bool:
-    if not isinstance(value, dict) or "error" not in value:
-        return False
-    code = value.get("code")
-    return isinstance(code, int) and not isinstance(code, bool) and code >= 400
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _in_band_status(value: object, response: Response) -> int | None:
+    """Return the status a 2xx body reports a rejection with, or None for no rejection."""
+    if not isinstance(value, dict) or "error" not in value or "code" not in value:
+        return None
+    code = value["code"]
+    if _is_int(code) and code >= 400:
+        return int(code)
+    error = value["error"]
+    if not isinstance(error, str) or not error:
+        return None
+    # A code that is not an int names no status, so the response's own status is used.
+    return int(code) if _is_int(code) else response.status
 
 
 def check_response(response: Response, request: Request) -> Any:
     """Return the decoded JSON body of a successful response, or None for an empty one.
 
     Raises:
-        RequestError: The status is not 2xx (redirects included), or a 200 body reports a
-            rejection as ``{"error": ..., "code": 4xx/5xx}``.
+        RequestError: The status is not 2xx (redirects included), or a 2xx body reports a
+            rejection: ``{"error": ..., "code": 4xx/5xx}``, or a non-empty ``"error"``
+            string beside any other ``"code"``.
         UnexpectedResponseError: A 2xx body is not JSON.
     """
     if not 200 <= response.status < 300:
@@ -177,8 +190,9 @@ def check_response(response: Response, request: Request) -> Any:
         value = json.loads(response.body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _unexpected(response, "a body that is not JSON") from None
-    if _is_in_band_rejection(value):
-        _raise_request_error(request, response, value["code"])
+    status = _in_band_status(value, response)
+    if status is not None:
+        _raise_request_error(request, response, status)
     return value
 
 

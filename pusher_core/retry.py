@@ -16,16 +16,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-from attrs import field, frozen, validators
+from attrs import Attribute, field, frozen
 
 from pusher_core.errors import (
     PusherError,
     RateLimitedError,
     ServerError,
     TransportError,
+    ValidationError,
 )
 from pusher_core.messages import Request
+from pusher_core.validation import validate_int, validate_seconds
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -48,6 +51,24 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def _check_attempts(instance: Any, attribute: Attribute[int], value: object) -> None:
+    validate_int(value, attribute.name, 1)
+
+
+def _check_seconds(instance: Any, attribute: Attribute[float], value: object) -> None:
+    validate_seconds(value, attribute.name)
+
+
+def _check_bool(instance: Any, attribute: Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(attribute.name, f"must be a bool, got {type(value).__name__}")
+
+
+def _check_callable(instance: Any, attribute: Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise ValidationError(attribute.name, f"must be callable, got {type(value).__name__}")
+
+
 @frozen(kw_only=True)
 class RetryPolicy:
     """A bounded retry policy with exponential backoff and jitter.
@@ -61,14 +82,20 @@ class RetryPolicy:
         at_least_once: Also retry publishes (POST) that may have reached the server. An
             event may then be delivered twice; leave it off unless duplicates are harmless.
         random: Returns a float in [0, 1) for jitter; tests inject a fixed one.
+
+    Raises:
+        ValidationError: A field has the wrong type or range. `max_attempts` must be an
+            int of at least 1, and the three delays finite numbers of seconds >= 0.
     """
 
-    max_attempts: int = field(default=3, validator=validators.ge(1))
-    backoff: float = field(default=0.1, validator=validators.ge(0))
-    max_backoff: float = field(default=2.0, validator=validators.ge(0))
-    max_retry_after: float = field(default=10.0, validator=validators.ge(0))
-    at_least_once: bool = False
-    random: Callable[[], float] = field(default=random.random, repr=False, eq=False)
+    max_attempts: int = field(default=3, validator=_check_attempts)
+    backoff: float = field(default=0.1, validator=_check_seconds)
+    max_backoff: float = field(default=2.0, validator=_check_seconds)
+    max_retry_after: float = field(default=10.0, validator=_check_seconds)
+    at_least_once: bool = field(default=False, validator=_check_bool)
+    random: Callable[[], float] = field(
+        default=random.random, validator=_check_callable, repr=False, eq=False
+    )
 
     def delay_after(
         self, request: Request, attempt: int, error: PusherError, now: float

@@ -6,6 +6,7 @@ changes its input.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 
@@ -20,8 +21,10 @@ __all__ = [
     "validate_channel",
     "validate_channels",
     "validate_event_name",
+    "validate_int",
     "validate_method",
     "validate_path",
+    "validate_seconds",
     "validate_socket_id",
     "validate_user_id",
 ]
@@ -52,6 +55,8 @@ def validate_channel(channel: object, field: str = "channel") -> str:
 
     The allowed characters are ASCII letters and digits and ``_ - = @ , . ;``.
     """
+    # A bare "presence-" passes, as in the npm library, which the differential tests
+    # compare against.
     if not isinstance(channel, str):
         raise ValidationError(field, f"must be a str, got {type(channel).__name__}")
     if not channel or len(channel) > MAX_NAME_LENGTH:
@@ -88,18 +93,23 @@ def validate_channels(channels: object, field: str = "channels") -> tuple[str, .
 
 
 def validate_event_name(name: object, field: str = "event") -> str:
-    """Return the event name, or raise unless it is a str of 1 to 200 characters."""
+    """Return the event name, or raise unless it is 1 to 200 characters with no control ones."""
+    # A "pusher:" prefix passes, as in the npm library, which the differential tests
+    # compare against.
     if not isinstance(name, str):
         raise ValidationError(field, f"must be a str, got {type(name).__name__}")
     if not name or len(name) > MAX_NAME_LENGTH:
         raise ValidationError(
             field, f"must be 1 to {MAX_NAME_LENGTH} characters long, got {len(name)}"
         )
+    if _CONTROL_PATTERN.search(name):
+        raise ValidationError(field, f"{name!r} is invalid: control characters are not allowed")
     return name
 
 
 def validate_socket_id(socket_id: object, field: str = "socket_id") -> str:
     """Return the socket id, or raise unless it is ASCII digits, a dot and ASCII digits."""
+    # No length limit, as in the npm library, which the differential tests compare against.
     if not isinstance(socket_id, str):
         raise ValidationError(field, f"must be a str, got {type(socket_id).__name__}")
     if not _SOCKET_ID_PATTERN.match(socket_id):
@@ -159,3 +169,21 @@ def validate_path(path: object, field: str = "path") -> str:
     if _DOT_SEGMENTS.intersection(path.split("/")):
         raise ValidationError(field, f"{path!r} is invalid: it contains a '.' or '..' segment")
     return path
+
+
+def validate_int(value: object, field: str, minimum: int) -> int:
+    """Return the value, or raise unless it is an int (not a bool) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValidationError(field, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def validate_seconds(value: object, field: str) -> float:
+    """Return the value, or raise unless it is a finite int or float of at least 0 seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field, f"must be a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError(field, f"must be a finite number of seconds >= 0, got {value}")
+    return value

@@ -6,6 +6,7 @@ them from `ClientBase` as plain methods, written once.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from pusher_core import auth, encryption
 from pusher_core.builder import RequestBuilder
 from pusher_core.config import Config
+from pusher_core.errors import ClientClosedError, ValidationError
+from pusher_core.messages import Request
 from pusher_core.retry import RetryPolicy
 from pusher_core.signing import Params
 from pusher_core.webhooks import CredentialsLike, Webhook
@@ -31,6 +34,32 @@ def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     return config, client
 
 
+def check_transport(transport: object, *, asynchronous: bool) -> None:
+    """Raise `ValidationError` unless the transport has the methods its client calls.
+
+    The client never calls them before a request, so a wrong object would otherwise
+    fail late, with an `AttributeError` or a `TypeError` from inside a call. A
+    transport of the other kind, sync or async, is detected by whether its bound
+    `send` is a coroutine function.
+    """
+    send = getattr(transport, "send", None)
+    if not callable(send) or not callable(getattr(transport, "close", None)):
+        raise ValidationError(
+            "transport",
+            f"must have callable send and close methods, got {type(transport).__name__}",
+        )
+    if inspect.iscoroutinefunction(send) != asynchronous:
+        expected, client = (
+            ("an asyncio transport (async def send)", "Client")
+            if asynchronous
+            else ("a blocking transport (def send)", "AsyncClient")
+        )
+        raise ValidationError(
+            "transport",
+            f"must be {expected}, got {type(transport).__name__}; use it with {client}",
+        )
+
+
 class ClientBase:
     """The configuration, the request builder, the retry policy and the pure operations."""
 
@@ -42,9 +71,30 @@ class ClientBase:
         nonce_factory: Callable[[], bytes] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
+        if not isinstance(config, Config):
+            raise ValidationError(
+                "config", f"must be a pusher_core Config, got {type(config).__name__}"
+            )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValidationError(
+                "retry", f"must be a RetryPolicy or None, got {type(retry).__name__}"
+            )
         self.config = config
         self.retry = retry
         self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called. A closed client raises `ClientClosedError` on send."""
+        return self._closed
+
+    def _check_open(self, request: Request) -> None:
+        if self._closed:
+            raise ClientClosedError(
+                f"cannot send {request.method} {request.path}: the client is closed, "
+                "so create a new client"
+            )
 
     def create_signed_query_string(
         self,

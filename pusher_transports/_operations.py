@@ -111,6 +111,11 @@ def async_operation(
 
     @functools.wraps(build)
     async def method(self: _AsyncSender, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await call_async(self, build(self.builder, *args, **kwargs), parse)
+        request = build(self.builder, *args, **kwargs)
+        if getattr(self, "retry", None) is None:
+            # Without a policy `call_async` raises the first failure, so awaiting the
+            # send here does the same with one coroutine fewer per call.
+            return parse(await self.send(request), request)
+        return await call_async(self, request, parse)
 
     return method

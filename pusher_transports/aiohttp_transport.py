@@ -6,11 +6,18 @@ aiohttp is an optional extra: ``pip install "pusher-channels[aiohttp]"``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from types import SimpleNamespace, TracebackType
+import weakref
+from types import TracebackType
 
 import aiohttp
 import yarl
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from pusher_core.errors import (
     ConnectionFailedError,
@@ -18,7 +25,8 @@ from pusher_core.errors import (
     TransportError,
     ValidationError,
 )
-from pusher_core.messages import Request, Response
+from pusher_core.messages import Headers, Request, Response, trusted_response
+from pusher_transports._aiohttp_errors import strip_signed_query
 
 __all__ = ["AiohttpTransport"]
 
@@ -39,16 +47,15 @@ class AiohttpTransport:
     Args:
         session: A session to use instead of the transport's own. The transport never
             closes a session it did not create. Connection steps are logged only for the
-            transport's own session, because aiohttp takes trace hooks when a session is
-            created.
+            transport's own session, because they are logged by its connector.
         limit: The maximum number of connections the transport's own session keeps open
             at once.
             Callers beyond it wait for a free connection within their timeout.
     """
 
     def __init__(self, *, session: aiohttp.ClientSession | None = None, limit: int = 100) -> None:
-        if limit < 1:
-            raise ValidationError("limit", f"must be at least 1, got {limit}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError("limit", f"must be an int of at least 1, got {limit!r}")
         self._session = session
         self._owns_session = session is None
         self._limit = limit
@@ -64,11 +71,26 @@ class AiohttpTransport:
         session = self._get_session()
         logger.debug("sending request: %s %s", request.method, request.path)
         try:
-            response = await self._exchange(session, request)
+            async with session.request(
+                request.method,
+                _url(request),
+                data=request.body or None,
+                headers=_header_mapping(request.headers),
+                # The transport's own session skips them already, at no cost per request.
+                skip_auto_headers=None if self._owns_session else _SKIPPED_HEADERS,
+                allow_redirects=False,
+                timeout=_client_timeout(request.timeout),
+            ) as response:
+                body = await response.read()
+                status, raw_headers = response.status, response.raw_headers
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            strip_signed_query(exc)
             raise _translate(exc, request) from exc
-        logger.debug("response status: %s for %s %s", response.status, request.method, request.path)
-        return response
+        logger.debug("response status: %s for %s %s", status, request.method, request.path)
+        headers = tuple(
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+        )
+        return trusted_response(status, headers, body)
 
     async def close(self) -> None:
         """Close the session, if the transport created it, releasing every connection."""
@@ -101,50 +123,81 @@ class AiohttpTransport:
             )
         return self._session
 
-    @staticmethod
-    async def _exchange(session: aiohttp.ClientSession, request: Request) -> Response:
-        # encoded=True: the target is already percent-escaped and signed as it is, so
-        # aiohttp must not re-escape it.
-        async with session.request(
-            request.method,
-            yarl.URL(request.url, encoded=True),
-            data=request.body or None,
-            headers=list(request.headers),
-            skip_auto_headers=_SKIPPED_HEADERS,
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=request.timeout),
-            trace_request_ctx=SimpleNamespace(origin=f"{request.host}:{request.port}"),
-        ) as response:
-            body = await response.read()
-            headers = tuple(
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in response.raw_headers
-            )
-            return Response(status=response.status, headers=headers, body=body)
 
-
-def _new_session(limit: int) -> aiohttp.ClientSession:
-    tracing = aiohttp.TraceConfig()
-    tracing.on_connection_create_end.append(_log_connection_opened)
-    tracing.on_connection_reuseconn.append(_log_connection_reused)
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit),
-        # A cookie jar would add Cookie headers the request never asked for.
-        cookie_jar=aiohttp.DummyCookieJar(),
-        trace_configs=[tracing],
+def _url(request: Request) -> yarl.URL:
+    # encoded=True: the target is already percent-escaped and signed as it is, so
+    # aiohttp must not re-escape it. Building from parts skips parsing a URL string.
+    return yarl.URL.build(
+        scheme=request.scheme,
+        host=request.host,
+        port=request.port,
+        path=request.path,
+        query_string=request.query_string,
+        encoded=True,
     )
 
 
-async def _log_connection_opened(
-    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
-) -> None:
-    logger.debug("connection opened: %s", context.trace_request_ctx.origin)
+@functools.lru_cache(maxsize=64)
+def _header_mapping(headers: Headers) -> CIMultiDictProxy[str]:
+    """Return the headers as aiohttp takes them, built once per header tuple.
+
+    A builder reuses a few header tuples, and the proxy is read-only, so sharing it
+    between requests is safe.
+    """
+    return CIMultiDictProxy(CIMultiDict(headers))
 
 
-async def _log_connection_reused(
-    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
-) -> None:
-    logger.debug("connection reused: %s", context.trace_request_ctx.origin)
+@functools.lru_cache(maxsize=64)
+def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
+
+
+class _LoggingConnector(aiohttp.TCPConnector):
+    """A `TCPConnector` that logs whether each request opened or reused a connection.
+
+    It replaces an aiohttp `TraceConfig`, which costs several signal dispatches per
+    request even when nothing is logged. The connections handed out while DEBUG logging
+    was on are kept in a weak set, so a connection that closes leaves the set by itself.
+    NOTE: a connection first handed out while DEBUG was off is logged as opened the
+    first time it is used with DEBUG on.
+    """
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(limit=limit)
+        self._seen: weakref.WeakSet[ResponseHandler] = weakref.WeakSet()
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        connection = await super().connect(req, traces, timeout)
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log_connection(connection.protocol, req.url)
+        return connection
+
+    def _log_connection(self, protocol: ResponseHandler | None, url: yarl.URL) -> None:
+        if protocol in self._seen:
+            logger.debug("connection reused: %s", _origin(url))
+            return
+        if protocol is not None:
+            self._seen.add(protocol)
+        logger.debug("connection opened: %s", _origin(url))
+
+
+def _origin(url: yarl.URL) -> str:
+    host = url.raw_host or ""
+    # An IPv6 address is written in brackets, as in the request's host.
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{url.port}"
+
+
+def _new_session(limit: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=_LoggingConnector(limit=limit),
+        # A cookie jar would add Cookie headers the request never asked for.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=_SKIPPED_HEADERS,
+    )
 
 
 def _translate(exc: BaseException, request: Request) -> TransportError:

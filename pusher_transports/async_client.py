@@ -20,7 +20,7 @@ from pusher_core.results import (
     parse_users_response,
 )
 from pusher_core.retry import RetryPolicy
-from pusher_transports._client_base import ClientBase, split_options
+from pusher_transports._client_base import ClientBase, check_transport, split_options
 from pusher_transports._operations import async_operation
 from pusher_transports.base import AsyncTransport
 
@@ -43,6 +43,11 @@ class AsyncClient(ClientBase):
         nonce_factory: Returns a fresh 24-byte nonce for each encrypted event.
         retry: The retry policy, or None (the default) to raise the first failure.
 
+    Raises:
+        ValidationError: `config` is not a `Config`, `retry` is not a `RetryPolicy` or
+            None, or `transport` lacks callable ``send`` and ``close`` methods or is of
+            the other kind, sync or async.
+
     Example:
         >>> client = AsyncClient(Config(app_id="1", key="key", secret="secret"))
         >>> client.builder.get_channel("my-channel").path
@@ -59,6 +64,8 @@ class AsyncClient(ClientBase):
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(config, clock=clock, nonce_factory=nonce_factory, retry=retry)
+        if transport is not None:
+            check_transport(transport, asynchronous=True)
         self._owns_transport = transport is None
         if transport is None:
             # Imported here so that the aiohttp extra is needed only by this default.
@@ -89,7 +96,12 @@ class AsyncClient(ClientBase):
         return cls(Config.from_env(**config_options), transport, **client_options)
 
     async def send(self, request: Request) -> Response:
-        """Send a request built by `builder` and return the raw response."""
+        """Send a request built by `builder` and return the raw response.
+
+        Raises:
+            ClientClosedError: The client is closed.
+        """
+        self._check_open(request)
         return await self.transport.send(request)
 
     trigger = async_operation(RequestBuilder.trigger, parse_trigger_response)
@@ -105,7 +117,14 @@ class AsyncClient(ClientBase):
     post = async_operation(RequestBuilder.post, parse_json_response)
 
     async def close(self) -> None:
-        """Close the transport, if the client created it."""
+        """Close the client, and its transport if the client created it.
+
+        Sending through a closed client raises `ClientClosedError`. The pure operations,
+        such as `authorize_channel`, still work. Closing again does nothing.
+        """
+        if self._closed:
+            return
+        self._closed = True
         if self._owns_transport:
             await self.transport.close()
 

@@ -108,11 +108,16 @@ def _prepare(
     return builder.prepare_batch_event(fields)
 
 
+# The result of an event that did not ask for `info`. ChannelAttributes is immutable, so
+# every such event shares this one.
+_NO_ATTRIBUTES = ChannelAttributes()
+
+
 def _results_per_event(result: BatchResult, count: int) -> list[ChannelAttributes]:
     # The server lists attributes per event only when an event asked for `info`.
     if len(result.batch) == count:
         return list(result.batch)
-    return [ChannelAttributes() for _ in range(count)]
+    return [_NO_ATTRIBUTES] * count
 
 
 def _is_splittable(error: BaseException, count: int) -> bool:

@@ -54,6 +54,7 @@ from pusher_core.errors import (
     TransportError,
 )
 from pusher_core.messages import Request, Response
+from pusher_core.validation import validate_int
 
 if TYPE_CHECKING:
     import aiohttp
@@ -327,6 +328,7 @@ class ProxyTransport:
 
     Raises:
         ConfigurationError: `proxy_url` is malformed.
+        ValidationError: `maxsize` is not an int of at least 1.
 
     Example:
         >>> transport = ProxyTransport("http://user:secret@127.0.0.1:3128")
@@ -343,6 +345,7 @@ class ProxyTransport:
         maxsize: int = 10,
         routes: ProxyRoutes | None = None,
     ) -> None:
+        validate_int(maxsize, "maxsize", 1)
         if routes is None:
             if proxy_url is None:
                 raise ConfigurationError("proxy_url", f"missing. {_URL_FORM}")
@@ -634,6 +637,7 @@ class AsyncProxyTransport:
 
     Raises:
         ConfigurationError: `proxy_url` is malformed.
+        ValidationError: `limit` is not an int of at least 1.
     """
 
     def __init__(
@@ -650,7 +654,8 @@ class AsyncProxyTransport:
             routes = ProxyRoutes.single(proxy_url)
         self.routes = routes
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
-        self._limit = limit
+        # aiohttp reads a limit of 0 as "no limit", so it is rejected like other ints below 1.
+        self._limit = validate_int(limit, "limit", 1)
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -676,12 +681,15 @@ class AsyncProxyTransport:
         """
         import aiohttp
 
+        from pusher_transports._aiohttp_errors import strip_signed_query
+
         proxy = self.routes.proxy_for(request)
         via = proxy.address if proxy is not None else "direct"
         logger.debug("sending request via %s: %s %s", via, request.method, request.path)
         try:
             response, reason = await self._exchange(self._get_session(), request, proxy)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            strip_signed_query(exc)
             raise _translate_aiohttp(exc, request, proxy) from exc
         logger.debug("response status: %s for %s %s", response.status, request.method, request.path)
         if proxy is not None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import heapq
-import itertools
+import functools
 import logging
+import math
 import socket
 import threading
 import time
@@ -28,14 +28,17 @@ from urllib3.exceptions import (
     HTTPError,
     NewConnectionError,
     ProtocolError,
+    URLSchemeUnknown,
 )
 from urllib3.exceptions import (
     TimeoutError as Urllib3TimeoutError,
 )
-from urllib3.response import HTTPResponse
+from urllib3.response import BaseHTTPResponse, HTTPResponse
+from urllib3.util.retry import Retry
 
 from pusher_core.errors import ConnectionFailedError, RequestTimeoutError, TransportError
-from pusher_core.messages import Request, Response
+from pusher_core.messages import Headers, Request, Response, trusted_response
+from pusher_core.validation import validate_int
 
 __all__ = ["Urllib3Transport"]
 
@@ -51,6 +54,7 @@ class _Exchange:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
+        self.expired = False
         self._connection: HTTPConnection | None = None
         self._lock = threading.Lock()
 
@@ -70,6 +74,7 @@ class _Exchange:
         with self._lock:
             sock = self._connection.sock if self._connection is not None else None
         if sock is not None:
+            self.expired = True
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -82,51 +87,79 @@ _current_exchange: contextvars.ContextVar[_Exchange | None] = contextvars.Contex
 class _Watchdog:
     """A thread that expires exchanges at their deadlines, shared by one transport.
 
-    The thread starts with the first request, and `close` stops it; a request sent
-    after `close` starts a new one.
+    It contains only the exchanges in flight, and sleeps until the earliest deadline
+    among them. `watch` wakes it only for an exchange due before that, so under a steady
+    load of equal timeouts the thread wakes about once per timeout, not per request.
+    The thread starts with the first request, and `close` stops it; a request sent after
+    `close` starts a new one.
     """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._heap: list[tuple[float, int, _Exchange]] = []
-        self._counter = itertools.count()
+        self._in_flight: set[_Exchange] = set()
+        # `_wake_at` is when the thread wakes next (inf while it waits for a notify), and
+        # `_latest_deadline` the latest deadline watched. Both change only under the lock.
+        self._wake_at = math.inf
+        self._latest_deadline = -math.inf
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
     def watch(self, exchange: _Exchange) -> None:
         with self._condition:
-            heapq.heappush(self._heap, (exchange.deadline, next(self._counter), exchange))
+            self._in_flight.add(exchange)
+            self._latest_deadline = max(self._latest_deadline, exchange.deadline)
             if self._thread is None:
-                self._stop = threading.Event()
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._stop,), name="pusher-urllib3-watchdog"
-                )
-                self._thread.daemon = True
-                self._thread.start()
-            self._condition.notify()
+                self._start()
+            if exchange.deadline < self._wake_at:
+                self._wake_at = exchange.deadline
+                self._condition.notify()
+
+    def unwatch(self, exchange: _Exchange) -> None:
+        with self._condition:
+            self._in_flight.discard(exchange)
 
     def close(self) -> None:
         with self._condition:
             self._stop.set()
-            self._heap.clear()
+            self._in_flight.clear()
             self._condition.notify_all()
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join()
 
+    def _start(self) -> None:
+        self._stop = threading.Event()
+        self._wake_at = math.inf
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="pusher-urllib3-watchdog"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+
     def _run(self, stop: threading.Event) -> None:
         with self._condition:
             while not stop.is_set():
-                if not self._heap:
-                    self._condition.wait()
-                    continue
-                delay = self._heap[0][0] - time.monotonic()
-                if delay > 0:
-                    self._condition.wait(delay)
-                    continue
-                _, _, exchange = heapq.heappop(self._heap)
-                # A finished exchange has no connection, so expiring it does nothing.
-                exchange.expire()
+                now = time.monotonic()
+                self._expire_due(now)
+                self._wake_at = self._next_wake(now)
+                timeout = None if self._wake_at == math.inf else self._wake_at - now
+                self._condition.wait(timeout)
+
+    def _expire_due(self, now: float) -> None:
+        due = [exchange for exchange in self._in_flight if exchange.deadline <= now]
+        for exchange in due:
+            self._in_flight.discard(exchange)
+            exchange.expire()
+
+    def _next_wake(self, now: float) -> float:
+        if self._in_flight:
+            return min(exchange.deadline for exchange in self._in_flight)
+        # Nothing in flight: sleeping until the latest deadline seen means the next
+        # request, due later still under a steady load, need not wake the thread.
+        # Waking with nothing due costs one loop.
+        if self._latest_deadline > now:
+            return self._latest_deadline
+        return math.inf
 
 
 def _bounded_timeout(connection: HTTPConnection) -> None:
@@ -180,17 +213,28 @@ class _DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
+# The maximum number of pools per transport, one per origin. A transport usually sends to
+# one host, and the bound stops one pointed at many hosts from keeping connections to all.
+_MAX_POOLS = 10
+_POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {
+    "http": _DeadlineHTTPConnectionPool,
+    "https": _DeadlineHTTPSConnectionPool,
+}
+# Retry objects never change (`increment` returns a new one), so one serves every call.
+_NO_RETRIES = Retry(total=False, redirect=False)
+
+
 class Urllib3Transport:
-    """Sends requests through a urllib3 `PoolManager`.
+    """Sends requests through urllib3 connection pools, one per origin.
 
     ``request.timeout`` bounds the whole exchange: waiting for a free connection,
     connecting, sending and reading the complete response.
 
     Args:
-        pool_manager: A pool manager to use instead of the transport's own. The transport
-            never closes a pool manager it did not create. NOTE: with such a pool manager
-            the timeout applies to each socket operation, not to the whole exchange,
-            because the deadline needs the transport's own connection classes.
+        pool_manager: A pool manager to use instead of the transport's own pools. The
+            transport never closes a pool manager it did not create. NOTE: with such a
+            pool manager the timeout applies to each socket operation, not to the whole
+            exchange, because the deadline needs the transport's own connection classes.
         maxsize: The maximum number of connections open at once per host. Callers beyond
             it wait for a free connection within their timeout.
     """
@@ -198,14 +242,10 @@ class Urllib3Transport:
     def __init__(
         self, *, pool_manager: urllib3.PoolManager | None = None, maxsize: int = 10
     ) -> None:
-        self._owns_pool = pool_manager is None
-        if pool_manager is None:
-            pool_manager = urllib3.PoolManager(maxsize=maxsize, block=True, retries=False)
-            pool_manager.pool_classes_by_scheme = {
-                "http": _DeadlineHTTPConnectionPool,
-                "https": _DeadlineHTTPSConnectionPool,
-            }
-        self._pool = pool_manager
+        self._pool_manager = pool_manager
+        self._maxsize = validate_int(maxsize, "maxsize", 1)
+        self._pools: dict[tuple[str, str, int], HTTPConnectionPool] = {}
+        self._pools_lock = threading.Lock()
         self._watchdog = _Watchdog()
 
     def send(self, request: Request) -> Response:
@@ -220,32 +260,30 @@ class Urllib3Transport:
         logger.debug("sending request: %s %s", request.method, request.path)
         try:
             self._watchdog.watch(exchange)
-            response = self._pool.request(
-                request.method,
-                request.url,
-                body=request.body or None,
-                headers=_headers(request),
-                timeout=urllib3.Timeout(connect=request.timeout, read=request.timeout),
-                pool_timeout=request.timeout,
-                retries=False,
-                redirect=False,
-                preload_content=True,
-            )
+            response = self._urlopen(request)
         except (HTTPError, OSError) as exc:
             raise _translate(exc, request, exchange) from exc
         finally:
             exchange.detach()
+            self._watchdog.unwatch(exchange)
             _current_exchange.reset(token)
+        if exchange.expired:
+            # http.client can take the end of a cut stream for the end of the headers or
+            # of a body without a length, so a cut exchange may look complete. The pool
+            # drops the cut connection when it next hands it out.
+            raise RequestTimeoutError(
+                f"{request.method} {request.path}: timed out after {request.timeout} s"
+            )
         logger.debug("response status: %s for %s %s", response.status, request.method, request.path)
-        return Response(
-            status=response.status, headers=tuple(response.headers.items()), body=response.data
-        )
+        return trusted_response(response.status, tuple(response.headers.items()), response.data)
 
     def close(self) -> None:
-        """Stop the watchdog and close the pooled connections, if the transport created the pool."""
+        """Stop the watchdog and close the pooled connections, if the transport created them."""
         self._watchdog.close()
-        if self._owns_pool:
-            self._pool.clear()
+        with self._pools_lock:
+            pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()
 
     def __enter__(self) -> Urllib3Transport:
         return self
@@ -253,15 +291,73 @@ class Urllib3Transport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _urlopen(self, request: Request) -> BaseHTTPResponse:
+        if self._pool_manager is not None:
+            return self._pool_manager.request(
+                request.method,
+                request.url,
+                body=request.body or None,
+                headers=_header_mapping(request.headers).copy(),
+                timeout=request.timeout,
+                pool_timeout=request.timeout,
+                retries=False,
+                redirect=False,
+                preload_content=True,
+            )
+        origin = (request.scheme, request.host, request.port)
+        pool = self._pools.get(origin) or self._new_pool(origin)
+        # The target goes to the pool as it is: it was signed in this exact form.
+        return pool.urlopen(
+            request.method,
+            request.target,
+            body=request.body or None,
+            headers=_header_mapping(request.headers).copy(),
+            retries=_NO_RETRIES,
+            redirect=False,
+            assert_same_host=False,
+            timeout=request.timeout,
+            # urllib3 annotates an int, but passes it on to `queue.Queue.get`, which
+            # takes a float.
+            pool_timeout=request.timeout,  # type: ignore[arg-type]
+            preload_content=True,
+        )
 
-def _headers(request: Request) -> urllib3.HTTPHeaderDict:
-    headers = urllib3.HTTPHeaderDict()
-    for name, value in request.headers:
-        headers.add(name, value)
+    def _new_pool(self, origin: tuple[str, str, int]) -> HTTPConnectionPool:
+        scheme, host, port = origin
+        pool_class = _POOL_CLASSES.get(scheme)
+        if pool_class is None:
+            raise URLSchemeUnknown(scheme)
+        with self._pools_lock:
+            pool = self._pools.get(origin)
+            if pool is not None:
+                return pool
+            if len(self._pools) >= _MAX_POOLS:
+                # The oldest pool goes first. Its connections in use close when released.
+                self._pools.pop(next(iter(self._pools))).close()
+            pool = pool_class(host, port, maxsize=self._maxsize, block=True, retries=False)
+            self._pools[origin] = pool
+            return pool
+
+
+@functools.lru_cache(maxsize=64)
+def _header_mapping(headers: Headers) -> dict[str, str] | urllib3.HTTPHeaderDict:
+    """Return the headers to send, cached because a builder reuses a few header tuples.
+
+    Callers must send a copy, so the cached mapping never changes.
+    """
+    names = {name.lower() for name, _ in headers}
+    mapping: dict[str, str] | urllib3.HTTPHeaderDict
+    if len(names) == len(headers):
+        mapping = dict(headers)
+    else:
+        # A repeated name is sent once per value, which a plain dict cannot hold.
+        mapping = urllib3.HTTPHeaderDict()
+        for name, value in headers:
+            mapping.add(name, value)
     for name in _SKIPPED_HEADERS:
-        if name not in headers:
-            headers[name] = urllib3.util.SKIP_HEADER
-    return headers
+        if name.lower() not in names:
+            mapping[name] = urllib3.util.SKIP_HEADER
+    return mapping
 
 
 def _translate(exc: HTTPError | OSError, request: Request, exchange: _Exchange) -> TransportError:

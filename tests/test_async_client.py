@@ -200,6 +200,15 @@ def test_limit_must_be_positive() -> None:
     assert failure.value.field == "limit"
 
 
+@pytest.mark.parametrize("limit", ["3", 2.5, True, None])
+def test_limit_must_be_an_int(limit: object) -> None:
+    with pytest.raises(ValidationError) as failure:
+        AiohttpTransport(limit=limit)  # type: ignore[arg-type]
+
+    assert failure.value.field == "limit"
+    assert f"must be an int of at least 1, got {limit!r}" in str(failure.value)
+
+
 def test_package_import_skips_aiohttp() -> None:
     code = (
         "import sys, pusher_transports; "

@@ -315,6 +315,10 @@ def test_exact_signature_tag_gives_a_valid_webhook() -> None:
         lambda: Config(**BASE_CONFIG, host="[::1]"),
         lambda: Config(**BASE_CONFIG, host="api.example.test."),
         lambda: Config(**BASE_CONFIG, timeout=86400),
+        lambda: Config(**BASE_CONFIG, base_path="/ws/..v1/.well-known"),
+        lambda: Client(Config(**BASE_CONFIG), RecordingTransport()).trigger(
+            "presence-", "pusher:member é", "x"
+        ),
         lambda: Config.for_url("http://key:secret@[::1]:6001/apps/1", timeout=5),
         lambda: Config.from_env(environ={"PUSHER_URL": "http://key:secret@host/apps/1"}),
         lambda: Client(Config(**BASE_CONFIG), RecordingTransport()).list_channels("presence-"),

@@ -197,6 +197,43 @@ def test_sign_invalid_input(cli: Run, arguments: tuple[str, ...]) -> None:
     assert result.err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (("BREW", "/channels"), "argument METHOD: invalid choice: 'BREW'"),
+        (("DELETE", "/channels"), "argument METHOD: invalid choice: 'DELETE'"),
+        (
+            ("GET", "/channels", "--timestamp", "-5"),
+            "argument --timestamp: must be an integer >= 0",
+        ),
+        (
+            ("GET", "/channels", "--timestamp", "1.5"),
+            "argument --timestamp: must be an integer >= 0",
+        ),
+    ],
+)
+def test_sign_rejects_method_and_timestamp(
+    cli: Run, arguments: tuple[str, ...], expected: str
+) -> None:
+    result = cli("--url", LOCAL_URL, "sign", *arguments)
+
+    assert result.status == ExitStatus.INVALID_INPUT
+    assert result.out == ""
+    assert result.err.startswith(f"pusher-channels: error: {expected}")
+    assert result.err.count("\n") == 1
+
+
+def test_sign_accepts_lower_case_post(cli: Run) -> None:
+    builder = RequestBuilder(local_config(), clock=lambda: 0)
+    expected = builder.create_signed_query_string("POST", "/apps/app-id/events", None)
+
+    result = cli("--url", LOCAL_URL, "--json", "sign", "post", "/events", "--timestamp", "0")
+
+    assert result.status == 0
+    assert result.json()["method"] == "POST"
+    assert result.json()["query_string"] == expected
+
+
 # configuration
 
 
@@ -838,6 +875,41 @@ def test_transport_proxy_needs_setup(cli: Run, server: LoopbackHTTPServer) -> No
     assert server.requests == []
 
 
+def test_proxy_option_implies_proxy_transport(
+    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
+) -> None:
+    # A loopback server acts as the proxy. It receives the absolute-form target and
+    # replies itself, so the app server must receive nothing.
+    app = http_server()
+    proxy = http_server(serve({"channels": {}}))
+
+    result = cli("--url", app_url(app), "--proxy", f"http://127.0.0.1:{proxy.port}", "channels")
+
+    assert result.status == 0
+    assert app.requests == []
+    [request] = proxy.requests
+    assert request.path.startswith(f"http://127.0.0.1:{app.port}/apps/app-id/channels?")
+
+
+@pytest.mark.parametrize("command", [("channels",), ("sign", "GET", "/channels")])
+@pytest.mark.parametrize("transport", ["urllib3", "pool", "aiohttp"])
+def test_proxy_with_other_transport_rejected(
+    cli: Run, server: LoopbackHTTPServer, transport: str, command: tuple[str, ...]
+) -> None:
+    proxy_url = f"http://127.0.0.1:{free_port()}"
+
+    result = cli("--url", app_url(server), "--transport", transport, "--proxy", proxy_url, *command)
+
+    assert result.status == ExitStatus.INVALID_INPUT
+    assert result.out == ""
+    assert result.err.startswith(
+        "pusher-channels: error: --proxy: works only with --transport proxy"
+    )
+    assert f"got --transport {transport}" in result.err
+    assert result.err.count("\n") == 1
+    assert server.requests == []
+
+
 def test_verbose_logs_requests(cli: Run, server: LoopbackHTTPServer) -> None:
     result = cli("--url", app_url(server), "-v", "channels")
 
@@ -973,6 +1045,74 @@ def test_exit_status_network_failure(cli: Run) -> None:
     assert result.status == 3
     assert result.err.startswith("pusher-channels: error: GET /apps/app-id/channels: connection")
     assert result.err.count("\n") == 1
+
+
+def test_json_failure_for_rejection(
+    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
+) -> None:
+    server = http_server(serve({"error": "invalid signature"}, status=401))
+
+    result = cli("--json", "--url", app_url(server), "trigger", "-c", "a", "-e", "e", "x")
+
+    message = 'POST /apps/app-id/events failed with status 401: {"error": "invalid signature"}'
+    assert result.status == ExitStatus.REJECTED
+    assert result.json() == {
+        "ok": False,
+        "error": "AuthenticationError",
+        "status": 401,
+        "message": message,
+    }
+    assert result.err == f"pusher-channels: error: {message}\n"
+
+
+def test_json_failure_for_in_band_rejection(
+    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
+) -> None:
+    server = http_server(serve({"error": "app is over quota", "code": "quota"}))
+
+    result = cli("--url", app_url(server), "trigger", "-c", "a", "-e", "e", "x", "--json")
+
+    assert result.status == ExitStatus.REJECTED
+    failure = result.json()
+    assert failure["error"] == "RequestError"
+    assert failure["status"] == 200
+    assert "app is over quota" in failure["message"]
+
+
+def test_json_failure_for_network_failure(cli: Run) -> None:
+    url = f"http://app-key:app-secret@127.0.0.1:{free_port()}/apps/app-id"
+
+    result = cli("--json", "--url", url, "channels")
+
+    assert result.status == ExitStatus.NETWORK_FAILURE
+    failure = result.json()
+    assert failure["ok"] is False
+    assert failure["error"] == "ConnectionFailedError"
+    assert failure["status"] is None
+    assert failure["message"].startswith("GET /apps/app-id/channels: connection")
+    assert result.err == f"pusher-channels: error: {failure['message']}\n"
+
+
+def test_json_failure_for_invalid_input(cli: Run, server: LoopbackHTTPServer) -> None:
+    result = cli("--json", "--url", app_url(server), "trigger", "-c", "a b", "-e", "e", "x")
+
+    assert result.status == ExitStatus.INVALID_INPUT
+    failure = result.json()
+    assert failure["error"] == "ValidationError"
+    assert failure["status"] is None
+    assert failure["message"].startswith("channels[0]: ")
+    assert server.requests == []
+
+
+def test_failure_without_json_prints_no_stdout(
+    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
+) -> None:
+    server = http_server(serve({"error": "no"}, status=403))
+
+    result = cli("--url", app_url(server), "channels")
+
+    assert result.status == ExitStatus.REJECTED
+    assert result.out == ""
 
 
 def test_exit_status_usage_error(cli: Run) -> None:

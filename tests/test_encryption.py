@@ -292,6 +292,7 @@ def test_encrypt_leaves_data_unchanged() -> None:
 def test_missing_pynacl_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     # A None entry in sys.modules makes the import raise ImportError.
     monkeypatch.setitem(sys.modules, "nacl.secret", None)
+    monkeypatch.setitem(sys.modules, "nacl.bindings", None)
 
     with pytest.raises(EncryptionError) as raised:
         encryption.encrypt(CONFIG, CHANNEL, {"a": 1})
@@ -302,6 +303,7 @@ def test_missing_pynacl_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
 def test_missing_pynacl_fails_decrypt_too(monkeypatch: pytest.MonkeyPatch) -> None:
     data = encryption.encrypt(CONFIG, CHANNEL, {"a": 1})
     monkeypatch.setitem(sys.modules, "nacl.secret", None)
+    monkeypatch.setitem(sys.modules, "nacl.bindings", None)
 
     with pytest.raises(EncryptionError, match=r"pusher-channels\[encryption\]"):
         encryption.decrypt(CONFIG, CHANNEL, data)

@@ -128,6 +128,43 @@ def test_in_band_rejection_413(request_: Request) -> None:
         parse_empty_response(Response(200, (), body), request_)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"error":"x","code":"abc"}',
+        b'{"error":"x","code":null}',
+        b'{"error":"x","code":true}',
+        b'{"error":"x","code":"401"}',
+    ],
+)
+def test_in_band_rejection_with_non_int_code(request_: Request, body: bytes) -> None:
+    with pytest.raises(RequestError) as failure:
+        parse_trigger_response(Response(200, (), body), request_)
+
+    assert type(failure.value) is RequestError
+    assert failure.value.status == 200
+    assert failure.value.body == body.decode()
+    assert failure.value.path == "/apps/1/events"
+
+
+def test_in_band_rejection_with_low_int_code(request_: Request) -> None:
+    body = b'{"error":"x","code":0}'
+
+    with pytest.raises(RequestError) as failure:
+        parse_json_response(Response(200, (), body), request_)
+
+    assert type(failure.value) is RequestError
+    assert failure.value.status == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"error":"","code":"abc"}', b'{"error":null,"code":"abc"}', b'{"error":5,"code":"x"}'],
+)
+def test_blank_error_with_code_is_data(request_: Request, body: bytes) -> None:
+    assert parse_json_response(Response(200, (), body), request_) is not None
+
+
 def test_error_field_without_code_is_data(request_: Request) -> None:
     assert parse_json_response(Response(200, (), b'{"error":"x"}'), request_) == {"error": "x"}
 

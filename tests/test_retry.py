@@ -17,6 +17,7 @@ from pusher_core import (
     Response,
     ServerError,
     UnexpectedResponseError,
+    ValidationError,
 )
 from pusher_core.retry import RetryPolicy, parse_retry_after
 from pusher_transports import Client
@@ -85,6 +86,47 @@ def test_retry_after_seconds_respected() -> None:
 def test_retry_after_over_limit_gives_up() -> None:
     error = request_error(RateLimitedError, 429, retry_after="60")
     assert policy(max_retry_after=10).delay_after(GET, 1, error, now=0.0) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "message"),
+    [
+        ({"max_attempts": 0}, "max_attempts", "must be at least 1, got 0"),
+        ({"max_attempts": True}, "max_attempts", "must be an int, got bool"),
+        ({"max_attempts": 2.5}, "max_attempts", "must be an int, got float"),
+        ({"max_attempts": "3"}, "max_attempts", "must be an int, got str"),
+        ({"backoff": "1"}, "backoff", "must be a number of seconds, got str"),
+        ({"backoff": -0.1}, "backoff", "must be a finite number of seconds >= 0, got -0.1"),
+        ({"backoff": float("nan")}, "backoff", "must be a finite number of seconds >= 0"),
+        ({"backoff": False}, "backoff", "must be a number of seconds, got bool"),
+        (
+            {"max_backoff": float("inf")},
+            "max_backoff",
+            "must be a finite number of seconds >= 0, got inf",
+        ),
+        (
+            {"max_retry_after": -1},
+            "max_retry_after",
+            "must be a finite number of seconds >= 0, got -1",
+        ),
+        ({"max_retry_after": None}, "max_retry_after", "must be a number of seconds, got NoneType"),
+        ({"at_least_once": 1}, "at_least_once", "must be a bool, got int"),
+        ({"random": 0.5}, "random", "must be callable, got float"),
+    ],
+)
+def test_policy_rejects_invalid_field(options: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(ValidationError) as failure:
+        RetryPolicy(**options)  # type: ignore[arg-type]
+
+    assert failure.value.field == field
+    assert str(failure.value).startswith(f"{field}: {message}")
+
+
+def test_policy_accepts_edge_values() -> None:
+    edge = RetryPolicy(max_attempts=1, backoff=0, max_backoff=0.0, max_retry_after=0)
+
+    assert edge.max_attempts == 1
+    assert edge.delay_after(GET, 1, NEVER_SENT, now=0.0) is None
 
 
 def test_parse_retry_after_forms() -> None:

@@ -12,13 +12,16 @@
 - 130: interrupted with Ctrl-C.
 
 Every error is one line on standard error, ``pusher-channels: error: ...``, and no
-output quotes the app secret or the master key.
+output quotes the app secret or the master key. With ``--json``, an error raised while
+a command runs is also one JSON object on standard output:
+``{"ok": false, "error": TYPE, "status": STATUS, "message": MESSAGE}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import enum
+import json
 import logging
 import os
 import sys
@@ -35,6 +38,7 @@ from pusher_core.errors import (
 from pusher_transports.cli._context import PROGRAM, Context
 from pusher_transports.cli._parser import UsageError, build_parser
 from pusher_transports.cli._settings import MASTER_KEY_VARIABLE
+from pusher_transports.cli._transports import transport_name
 
 __all__ = ["ExitStatus", "main"]
 
@@ -91,8 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        # Checked before the command runs, so that even a command that sends nothing
+        # rejects a --proxy that would be ignored.
+        transport_name(args)
         status: int = args.handler(Context(args, os.environ))
     except PusherError as exc:
+        if getattr(args, "json", False):
+            _print_json_failure(exc)
         return _fail(_message(exc), _status_for(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", ExitStatus.INTERRUPTED)
@@ -118,6 +127,18 @@ def _status_for(error: BaseException) -> ExitStatus:
 def _message(error: PusherError) -> str:
     hint = _FIELD_HINTS.get(getattr(error, "field", ""))
     return f"{error} ({hint})" if hint else str(error)
+
+
+def _print_json_failure(error: PusherError) -> None:
+    # The status is the HTTP status (or the body's code) for a server rejection or an
+    # unexpected body, and null for bad input and network failures.
+    failure = {
+        "ok": False,
+        "error": type(error).__name__,
+        "status": getattr(error, "status", None),
+        "message": _message(error),
+    }
+    sys.stdout.write(json.dumps(failure, ensure_ascii=False) + "\n")
 
 
 def _fail(message: str, status: ExitStatus) -> int:

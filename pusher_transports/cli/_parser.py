@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -30,6 +31,8 @@ from pusher_transports.cli._transports import DEFAULT_TRANSPORT, TRANSPORTS
 Handler = Callable[[Context], int]
 
 DEFAULT_PROGRESS_EVERY = 1000
+# The Channels HTTP API uses only these two methods.
+_SIGN_METHODS = ("GET", "POST")
 
 _DESCRIPTION = f"""\
 Publish events, query channels, sign requests and webhooks, and authorize
@@ -71,17 +74,26 @@ def _redact_values(message: str) -> str:
     return prefix + " ".join(redacted)
 
 
+# argparse names the type function in its own message for a ValueError, so these
+# raise ArgumentTypeError, whose message is printed as it is.
 def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
+    try:
+        value: int | None = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # NaN fails this comparison too.
     if not value > 0:
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
     return value
 
 
@@ -118,7 +130,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
         metavar="NAME",
         help=f"the HTTP transport: {', '.join(TRANSPORTS)} (default: {DEFAULT_TRANSPORT})",
     )
-    add("--proxy", metavar="URL", help="the HTTP proxy for --transport proxy")
+    add("--proxy", metavar="URL", help="send through this HTTP proxy (implies --transport proxy)")
     add("--json", action="store_true", help="print machine-readable JSON")
     add("-v", "--verbose", action="store_true", help="log HTTP steps on standard error")
 
@@ -141,7 +153,13 @@ def _add_sign(commands: argparse._SubParsersAction[Parser]) -> None:
     parser = _command(
         commands, "sign", run_sign, "print a signed query string for a request sent by other means"
     )
-    parser.add_argument("method", metavar="METHOD", help="the HTTP method, such as POST")
+    parser.add_argument(
+        "method",
+        metavar="METHOD",
+        type=str.upper,
+        choices=_SIGN_METHODS,
+        help="the HTTP method: GET or POST",
+    )
     parser.add_argument(
         "path", metavar="PATH", help="the path, such as /events or /apps/APP_ID/events"
     )
@@ -153,7 +171,10 @@ def _add_sign(commands: argparse._SubParsersAction[Parser]) -> None:
         "--param", metavar="NAME=VALUE", action="append", help="a query param to sign; repeatable"
     )
     parser.add_argument(
-        "--timestamp", metavar="SECONDS", type=int, help="the auth_timestamp (default: now)"
+        "--timestamp",
+        metavar="SECONDS",
+        type=_non_negative_int,
+        help="the auth_timestamp, in seconds since the epoch (default: now)",
     )
     parser.add_argument("--url-output", action="store_true", help="print the full URL")
 

@@ -123,13 +123,33 @@ def available_transports() -> list[str]:
     return found
 
 
-def open_transport(args: argparse.Namespace) -> SyncTransport:
-    """Open the transport ``--transport`` names.
+def transport_name(args: argparse.Namespace) -> str:
+    """Return the transport to use: ``--transport``, else proxy with ``--proxy``, else the default.
 
     Raises:
-        ConfigurationError: The name is unknown, or its adapter or dependency is missing.
+        ConfigurationError: ``--proxy`` is given with a transport other than proxy, which
+            would send the request without the proxy.
     """
-    name = getattr(args, "transport", None) or DEFAULT_TRANSPORT
+    name: str | None = getattr(args, "transport", None)
+    if not getattr(args, "proxy", None):
+        return name or DEFAULT_TRANSPORT
+    if name not in (None, "proxy"):
+        raise ConfigurationError(
+            "--proxy",
+            f"works only with --transport proxy, got --transport {name}; "
+            "drop --transport or set it to proxy",
+        )
+    return "proxy"
+
+
+def open_transport(args: argparse.Namespace) -> SyncTransport:
+    """Open the transport `transport_name` chooses.
+
+    Raises:
+        ConfigurationError: The name is unknown, its adapter or dependency is missing,
+            or ``--proxy`` is given with another transport than proxy.
+    """
+    name = transport_name(args)
     entry = TRANSPORTS.get(name)
     if entry is None:
         raise ConfigurationError(
