@@ -212,7 +212,7 @@ def drip_headers(interval: float = 0.05) -> Handler:
 
 
 def garbage_response() -> Handler:
-    """Return a handler that answers bytes that are not HTTP and closes the connection."""
+    """Return a handler that sends bytes that are not HTTP, then closes the connection."""
 
     def handle(request: RecordedRequest, connection: ServerConnection) -> None:
         connection.send(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")

@@ -27,6 +27,7 @@ from pusher_core.errors import (
 )
 from pusher_core.messages import Headers, Request, Response, trusted_response
 from pusher_transports._aiohttp_errors import strip_signed_query
+from pusher_transports._tls import certificate_failure
 
 __all__ = ["AiohttpTransport"]
 
@@ -215,6 +216,9 @@ def _translate(exc: BaseException, request: Request) -> TransportError:
         )
     if isinstance(exc, asyncio.TimeoutError):
         return RequestTimeoutError(f"{where}: timed out after {request.timeout} s")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        reason = certificate_failure(exc.certificate_error) or "certificate rejected"
+        return ConnectionFailedError(f"{where}: {reason}", maybe_sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectionFailedError(
             f"{where}: connection failed: {type(exc.os_error).__name__}", maybe_sent=False

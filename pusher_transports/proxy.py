@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import contextvars
 import functools
 import logging
-import socket
 import ssl
-import threading
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -55,6 +51,7 @@ from pusher_core.errors import (
 )
 from pusher_core.messages import Request, Response
 from pusher_core.validation import validate_int
+from pusher_transports._deadline import Exchange, Watchdog, current_exchange, enter_phase
 
 if TYPE_CHECKING:
     import aiohttp
@@ -207,52 +204,6 @@ class ProxyRoutes:
 # --- Sync, on urllib3 ------------------------------------------------------------------
 
 
-class _Exchange:
-    """One request in flight: its deadline and the connection carrying it."""
-
-    def __init__(self, timeout: float) -> None:
-        self.deadline = time.monotonic() + timeout
-        self._connection: HTTPConnection | None = None
-        self._lock = threading.Lock()
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def attach(self, connection: HTTPConnection) -> None:
-        with self._lock:
-            self._connection = connection
-
-    def detach(self) -> None:
-        with self._lock:
-            self._connection = None
-
-    def expire(self) -> None:
-        """Shut down the socket of a running exchange, so its blocked read fails at once."""
-        with self._lock:
-            sock = self._connection.sock if self._connection is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-_current_exchange: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
-    "pusher_proxy_exchange", default=None
-)
-
-
-def _enter_phase(connection: HTTPConnection) -> None:
-    """Attach the connection to the current exchange and cap its socket timeout."""
-    exchange = _current_exchange.get()
-    if exchange is None:
-        return
-    exchange.attach(connection)
-    remaining = exchange.remaining()
-    if remaining <= 0:
-        raise TimeoutError("the request deadline has passed")
-    if not isinstance(connection.timeout, int | float) or connection.timeout > remaining:
-        connection.timeout = remaining
-
-
 # Proxies that close a client connection after every response without sending
 # ``Connection: close``, matched on the product in their ``Via`` header. RFC 9112,
 # section 9.6, requires that header, so a pooled connection to such a proxy looks
@@ -270,18 +221,18 @@ class _ProxyHTTPConnection(HTTPConnection):
     """An `HTTPConnection` that logs its steps and obeys the current exchange's deadline."""
 
     def connect(self) -> None:
-        _enter_phase(self)
+        enter_phase(self)
         super().connect()
         logger.debug("connection opened: %s:%s", self.host, self.port)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         if self.sock is not None:
             logger.debug("connection reused: %s:%s", self.host, self.port)
-        _enter_phase(self)
+        enter_phase(self)
         super().request(method, url, *args, **kwargs)
 
     def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
-        _enter_phase(self)
+        enter_phase(self)
         # With preload_content the body is read here, inside the deadline.
         response = super().getresponse()
         if self.proxy is not None and _closes_silently(response.headers):
@@ -315,7 +266,7 @@ class ProxyTransport:
 
     ``request.timeout`` bounds the whole exchange: waiting for a free connection,
     connecting (the CONNECT tunnel included), sending and reading the complete
-    response. At the deadline a timer thread shuts the socket down, so a proxy that
+    response. At the deadline a watchdog thread shuts the socket down, so a proxy that
     drip-feeds bytes cannot hold a caller past it. Requests that `routes` sends
     direct, such as hosts in ``NO_PROXY``, use a pool with the same deadline.
 
@@ -361,6 +312,7 @@ class ProxyTransport:
         }
         self._direct = urllib3.PoolManager(**options)
         self._direct.pool_classes_by_scheme = _POOL_CLASSES
+        self._watchdog = Watchdog()
 
     @classmethod
     def from_env(
@@ -399,7 +351,8 @@ class ProxyTransport:
         return response
 
     def close(self) -> None:
-        """Close every connection to the proxies and to direct hosts."""
+        """Stop the deadline thread and close every connection to proxies and direct hosts."""
+        self._watchdog.close()
         for manager in self._managers.values():
             manager.clear()
         self._direct.clear()
@@ -410,19 +363,14 @@ class ProxyTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @staticmethod
     def _exchange(
-        manager: urllib3.PoolManager, request: Request, proxy: ProxyURL | None
+        self, manager: urllib3.PoolManager, request: Request, proxy: ProxyURL | None
     ) -> BaseHTTPResponse:
-        exchange = _Exchange(request.timeout)
-        token = _current_exchange.set(exchange)
-        # NOTE: one timer thread per request keeps this simple. A transport that sends
-        # thousands of requests a second would want one shared watchdog thread instead.
-        timer = threading.Timer(request.timeout, exchange.expire)
-        timer.daemon = True
-        timer.start()
+        exchange = Exchange(time.monotonic() + request.timeout)
+        token = current_exchange.set(exchange)
         try:
-            return manager.request(
+            self._watchdog.watch(exchange)
+            response = manager.request(
                 request.method,
                 request.url,
                 body=request.body or None,
@@ -436,9 +384,16 @@ class ProxyTransport:
         except (HTTPError, OSError) as exc:
             raise _translate_urllib3(exc, request, proxy, exchange) from exc
         finally:
-            timer.cancel()
             exchange.detach()
-            _current_exchange.reset(token)
+            self._watchdog.unwatch(exchange)
+            current_exchange.reset(token)
+        if exchange.expired:
+            # A cut stream can pass for the end of the headers or of a body without a
+            # length, so a response the deadline cut short may look complete.
+            raise RequestTimeoutError(
+                f"{request.method} {request.path}: timed out after {request.timeout} s"
+            )
+        return response
 
 
 def _headers(request: Request) -> urllib3.HTTPHeaderDict:
@@ -570,7 +525,7 @@ def _credentials_hint(proxy: ProxyURL) -> str:
 
 
 def _translate_urllib3(
-    exc: HTTPError | OSError, request: Request, proxy: ProxyURL | None, exchange: _Exchange
+    exc: HTTPError | OSError, request: Request, proxy: ProxyURL | None, exchange: Exchange
 ) -> TransportError:
     """Map a urllib3 failure to our error, without the signed query."""
     where = f"{request.method} {request.path}"

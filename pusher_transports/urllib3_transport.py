@@ -9,14 +9,11 @@ deadline the watchdog shuts the socket down, the blocked read fails at once, and
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import logging
-import math
-import socket
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import urllib3
@@ -39,6 +36,8 @@ from urllib3.util.retry import Retry
 from pusher_core.errors import ConnectionFailedError, RequestTimeoutError, TransportError
 from pusher_core.messages import Headers, Request, Response, trusted_response
 from pusher_core.validation import validate_int
+from pusher_transports._deadline import Exchange, Watchdog, bound_timeout, current_exchange
+from pusher_transports._tls import certificate_failure
 
 __all__ = ["Urllib3Transport"]
 
@@ -47,132 +46,6 @@ logger = logging.getLogger("pusher.transport.urllib3")
 # Headers urllib3 or http.client add unless set to SKIP_HEADER. The request carries
 # everything the server needs, so the transport sends nothing else.
 _SKIPPED_HEADERS = ("Accept-Encoding", "User-Agent")
-
-
-class _Exchange:
-    """One request in flight: its deadline and the connection carrying it."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.expired = False
-        self._connection: HTTPConnection | None = None
-        self._lock = threading.Lock()
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def attach(self, connection: HTTPConnection) -> None:
-        with self._lock:
-            self._connection = connection
-
-    def detach(self) -> None:
-        with self._lock:
-            self._connection = None
-
-    def expire(self) -> None:
-        """Shut down the socket of a still-running exchange, failing its blocked read."""
-        with self._lock:
-            sock = self._connection.sock if self._connection is not None else None
-        if sock is not None:
-            self.expired = True
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-_current_exchange: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
-    "pusher_urllib3_exchange", default=None
-)
-
-
-class _Watchdog:
-    """A thread that expires exchanges at their deadlines, shared by one transport.
-
-    It contains only the exchanges in flight, and sleeps until the earliest deadline
-    among them. `watch` wakes it only for an exchange due before that, so under a steady
-    load of equal timeouts the thread wakes about once per timeout, not per request.
-    The thread starts with the first request, and `close` stops it; a request sent after
-    `close` starts a new one.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._in_flight: set[_Exchange] = set()
-        # `_wake_at` is when the thread wakes next (inf while it waits for a notify), and
-        # `_latest_deadline` the latest deadline watched. Both change only under the lock.
-        self._wake_at = math.inf
-        self._latest_deadline = -math.inf
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-
-    def watch(self, exchange: _Exchange) -> None:
-        with self._condition:
-            self._in_flight.add(exchange)
-            self._latest_deadline = max(self._latest_deadline, exchange.deadline)
-            if self._thread is None:
-                self._start()
-            if exchange.deadline < self._wake_at:
-                self._wake_at = exchange.deadline
-                self._condition.notify()
-
-    def unwatch(self, exchange: _Exchange) -> None:
-        with self._condition:
-            self._in_flight.discard(exchange)
-
-    def close(self) -> None:
-        with self._condition:
-            self._stop.set()
-            self._in_flight.clear()
-            self._condition.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()
-
-    def _start(self) -> None:
-        self._stop = threading.Event()
-        self._wake_at = math.inf
-        self._thread = threading.Thread(
-            target=self._run, args=(self._stop,), name="pusher-urllib3-watchdog"
-        )
-        self._thread.daemon = True
-        self._thread.start()
-
-    def _run(self, stop: threading.Event) -> None:
-        with self._condition:
-            while not stop.is_set():
-                now = time.monotonic()
-                self._expire_due(now)
-                self._wake_at = self._next_wake(now)
-                timeout = None if self._wake_at == math.inf else self._wake_at - now
-                self._condition.wait(timeout)
-
-    def _expire_due(self, now: float) -> None:
-        due = [exchange for exchange in self._in_flight if exchange.deadline <= now]
-        for exchange in due:
-            self._in_flight.discard(exchange)
-            exchange.expire()
-
-    def _next_wake(self, now: float) -> float:
-        if self._in_flight:
-            return min(exchange.deadline for exchange in self._in_flight)
-        # Nothing in flight: sleeping until the latest deadline seen means the next
-        # request, due later still under a steady load, need not wake the thread.
-        # Waking with nothing due costs one loop.
-        if self._latest_deadline > now:
-            return self._latest_deadline
-        return math.inf
-
-
-def _bounded_timeout(connection: HTTPConnection) -> None:
-    """Cap the socket timeout of the next phase by the time left before the deadline."""
-    exchange = _current_exchange.get()
-    if exchange is None:
-        return
-    remaining = exchange.remaining()
-    if remaining <= 0:
-        raise TimeoutError("the request deadline has passed")
-    timeout = connection.timeout
-    if not isinstance(timeout, (int, float)) or timeout > remaining:
-        connection.timeout = remaining
 
 
 class _DeadlineHTTPConnection(HTTPConnection):
@@ -185,16 +58,16 @@ class _DeadlineHTTPConnection(HTTPConnection):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         if self.sock is not None:
             logger.debug("connection reused: %s:%s", self.host, self.port)
-        exchange = _current_exchange.get()
+        exchange = current_exchange.get()
         if exchange is not None:
             exchange.attach(self)
-        _bounded_timeout(self)
+        bound_timeout(self)
         super().request(method, url, *args, **kwargs)
 
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        exchange = _current_exchange.get()
+        exchange = current_exchange.get()
         try:
-            _bounded_timeout(self)
+            bound_timeout(self)
             return super().getresponse()
         finally:
             if exchange is not None:
@@ -224,6 +97,51 @@ _POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {
 _NO_RETRIES = Retry(total=False, redirect=False)
 
 
+class _FairSlots:
+    """Hands out a fixed number of slots in the order callers ask for them.
+
+    urllib3's pool lets a thread that arrives just as a connection comes back take it
+    ahead of the threads already waiting, so with more threads than connections one
+    caller can wait for seconds while others go by. Queueing for a slot here first
+    serves waiters in arrival order, and the pool then always has a connection free.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._free = size
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot within ``timeout`` seconds; False when none came in time."""
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            # Each waiter blocks on its own lock, which `release` unlocks to hand over
+            # a slot directly, so no later caller can take it first.
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=max(timeout, 0.0)):
+            return True
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return False
+        # The slot was handed over just as the wait ended; the caller is out of time,
+        # so it goes to the next waiter.
+        self.release()
+        return False
+
+    def release(self) -> None:
+        """Return a slot, to the longest waiter if there is one."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
+
+
 class Urllib3Transport:
     """Sends requests through urllib3 connection pools, one per origin.
 
@@ -244,9 +162,9 @@ class Urllib3Transport:
     ) -> None:
         self._pool_manager = pool_manager
         self._maxsize = validate_int(maxsize, "maxsize", 1)
-        self._pools: dict[tuple[str, str, int], HTTPConnectionPool] = {}
+        self._pools: dict[tuple[str, str, int], tuple[HTTPConnectionPool, _FairSlots]] = {}
         self._pools_lock = threading.Lock()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
 
     def send(self, request: Request) -> Response:
         """Send the request and return the complete response.
@@ -255,18 +173,18 @@ class Urllib3Transport:
             RequestTimeoutError: No complete response within ``request.timeout`` seconds.
             ConnectionFailedError: The connection could not be opened, or broke.
         """
-        exchange = _Exchange(time.monotonic() + request.timeout)
-        token = _current_exchange.set(exchange)
+        exchange = Exchange(time.monotonic() + request.timeout)
+        token = current_exchange.set(exchange)
         logger.debug("sending request: %s %s", request.method, request.path)
         try:
             self._watchdog.watch(exchange)
-            response = self._urlopen(request)
+            response = self._urlopen(request, exchange)
         except (HTTPError, OSError) as exc:
             raise _translate(exc, request, exchange) from exc
         finally:
             exchange.detach()
             self._watchdog.unwatch(exchange)
-            _current_exchange.reset(token)
+            current_exchange.reset(token)
         if exchange.expired:
             # http.client can take the end of a cut stream for the end of the headers or
             # of a body without a length, so a cut exchange may look complete. The pool
@@ -282,7 +200,7 @@ class Urllib3Transport:
         self._watchdog.close()
         with self._pools_lock:
             pools, self._pools = self._pools, {}
-        for pool in pools.values():
+        for pool, _ in pools.values():
             pool.close()
 
     def __enter__(self) -> Urllib3Transport:
@@ -291,7 +209,7 @@ class Urllib3Transport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _urlopen(self, request: Request) -> BaseHTTPResponse:
+    def _urlopen(self, request: Request, exchange: Exchange) -> BaseHTTPResponse:
         if self._pool_manager is not None:
             return self._pool_manager.request(
                 request.method,
@@ -305,7 +223,15 @@ class Urllib3Transport:
                 preload_content=True,
             )
         origin = (request.scheme, request.host, request.port)
-        pool = self._pools.get(origin) or self._new_pool(origin)
+        pool, slots = self._pools.get(origin) or self._new_pool(origin)
+        if not slots.acquire(exchange.remaining()):
+            raise EmptyPoolError(pool, "no free connection")
+        try:
+            return self._pool_urlopen(pool, request)
+        finally:
+            slots.release()
+
+    def _pool_urlopen(self, pool: HTTPConnectionPool, request: Request) -> BaseHTTPResponse:
         # The target goes to the pool as it is: it was signed in this exact form.
         return pool.urlopen(
             request.method,
@@ -322,21 +248,21 @@ class Urllib3Transport:
             preload_content=True,
         )
 
-    def _new_pool(self, origin: tuple[str, str, int]) -> HTTPConnectionPool:
+    def _new_pool(self, origin: tuple[str, str, int]) -> tuple[HTTPConnectionPool, _FairSlots]:
         scheme, host, port = origin
         pool_class = _POOL_CLASSES.get(scheme)
         if pool_class is None:
             raise URLSchemeUnknown(scheme)
         with self._pools_lock:
-            pool = self._pools.get(origin)
-            if pool is not None:
-                return pool
+            entry = self._pools.get(origin)
+            if entry is not None:
+                return entry
             if len(self._pools) >= _MAX_POOLS:
                 # The oldest pool goes first. Its connections in use close when released.
-                self._pools.pop(next(iter(self._pools))).close()
+                self._pools.pop(next(iter(self._pools)))[0].close()
             pool = pool_class(host, port, maxsize=self._maxsize, block=True, retries=False)
-            self._pools[origin] = pool
-            return pool
+            entry = self._pools[origin] = (pool, _FairSlots(self._maxsize))
+            return entry
 
 
 @functools.lru_cache(maxsize=64)
@@ -360,7 +286,7 @@ def _header_mapping(headers: Headers) -> dict[str, str] | urllib3.HTTPHeaderDict
     return mapping
 
 
-def _translate(exc: HTTPError | OSError, request: Request, exchange: _Exchange) -> TransportError:
+def _translate(exc: HTTPError | OSError, request: Request, exchange: Exchange) -> TransportError:
     """Map a urllib3 failure to our error, keeping the signed query out of the message."""
     where = f"{request.method} {request.path}"
     # NewConnectionError subclasses ConnectTimeoutError in urllib3 2.x, so it goes first.
@@ -368,6 +294,9 @@ def _translate(exc: HTTPError | OSError, request: Request, exchange: _Exchange) 
         return ConnectionFailedError(
             f"{where}: connection failed: {type(exc).__name__}", maybe_sent=False
         )
+    certificate = certificate_failure(exc)
+    if certificate is not None:
+        return ConnectionFailedError(f"{where}: {certificate}", maybe_sent=False)
     if isinstance(exc, ConnectTimeoutError):
         return RequestTimeoutError(f"{where}: connecting timed out", maybe_sent=False)
     if isinstance(exc, EmptyPoolError):

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from pusher_core.messages import Request, Response, encode_query
 from pusher_core.results import parse_json_response, parse_trigger_response
 from pusher_core.signing import HmacSha256, QuerySigner, sign_query, string_to_sign
-from pusher_transports.urllib3_transport import _Exchange, _Watchdog
+from pusher_transports._deadline import Exchange as _Exchange
+from pusher_transports._deadline import Watchdog as _Watchdog
 
 SECRET = b"fast-path-secret-5c1e"
 
