@@ -279,7 +279,9 @@ def _add_webhook(commands: argparse._SubParsersAction[Parser]) -> None:
         required=True,
         help='an event object or a list, such as {"name": "channel_occupied", "channel": "c"}',
     )
-    parser.add_argument("--time-ms", metavar="MS", type=int, help="time_ms (default: now)")
+    parser.add_argument(
+        "--time-ms", metavar="MS", type=_non_negative_int, help="time_ms (default: now)"
+    )
     parser.add_argument("--headers-out", metavar="PATH", help="also write the headers to a file")
     parser.add_argument("--body-out", metavar="PATH", help="also write the body to a file")
 
