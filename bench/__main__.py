@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import environment, report
+from bench import cores, environment, report
 from bench.nginx import nginx_executable, run_nginx
 from bench.plan import NODE, OURS_ENV, WORKLOADS, Subject, Workload
 
@@ -64,6 +64,7 @@ def run_one(command: list[str]) -> float:
         text=True,
         timeout=RUN_TIMEOUT,
         check=False,
+        preexec_fn=cores.pin_subject(),
     )
     if completed.returncode != 0:
         raise RuntimeError(
@@ -119,6 +120,7 @@ def describe_machine() -> dict[str, str]:
         "node": node.stdout.strip(),
         "nginx": (nginx.stderr or nginx.stdout).strip().split("/")[-1],
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "pinning": cores.describe(),
     }
 
 

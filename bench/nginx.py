@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench import cores
+
 CONFIG_TEMPLATE = Path(__file__).with_name("nginx.conf")
 STARTUP_TIMEOUT = 10.0
 
@@ -51,7 +53,7 @@ def run_nginx() -> Iterator[int]:
         config.write_text(text.replace("@PORT@", str(port)))
         log = Path(prefix) / "error.log"
         command = [executable, "-p", prefix, "-e", str(log), "-c", str(config)]
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=cores.pin_server())
         try:
             _wait_until_listening(port, process, log)
             yield port

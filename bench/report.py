@@ -190,7 +190,7 @@ def write_docs(
         f"Command: `.venv/bin/{command}` ({rounds} rounds in {elapsed:.0f} s, "
         f"{machine['date']}).\n\n"
         f"Machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, "
-        f"Node {machine['node']}, nginx {machine['nginx']}."
+        f"Node {machine['node']}, nginx {machine['nginx']}; {machine['pinning']}."
     )
     text = NOTES_PATH.read_text()
     text = text.replace("@RUN@", run)

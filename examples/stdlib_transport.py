@@ -17,6 +17,7 @@ import http.client
 import logging
 import selectors
 import socket
+import ssl
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["StdlibTransport", "make_transport"]
 
 logger = logging.getLogger("pusher.transport.stdlib_example")
+
+# A connection's destination: the scheme, the host and the port.
+Origin = tuple[str, str, int]
 
 # Methods whose empty body is still announced with Content-Length: 0, as http.client does.
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -46,7 +50,7 @@ class StdlibTransport:
     def __init__(self, *, max_connections: int = 10) -> None:
         self._max_connections = max_connections
         self._open = 0
-        self._idle: dict[tuple[str, int], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._condition = threading.Condition()
 
     def send(self, request: Request) -> Response:
@@ -57,7 +61,7 @@ class StdlibTransport:
             ConnectionFailedError: The connection could not be opened or broke.
         """
         deadline = time.monotonic() + request.timeout
-        origin = (request.host.strip("[]"), request.port)
+        origin = (request.scheme, request.host.strip("[]"), request.port)
         connection = self._checkout(origin, deadline, request)
         try:
             response, reusable = self._exchange(connection, request, deadline)
@@ -85,7 +89,7 @@ class StdlibTransport:
         self.close()
 
     def _checkout(
-        self, origin: tuple[str, int], deadline: float, request: Request
+        self, origin: Origin, deadline: float, request: Request
     ) -> http.client.HTTPConnection:
         """Return an idle connection to the origin, or a new one once a slot is free."""
         with self._condition:
@@ -95,7 +99,7 @@ class StdlibTransport:
                     return connection
                 if self._open < self._max_connections:
                     self._open += 1
-                    return http.client.HTTPConnection(*origin, timeout=request.timeout)
+                    return _new_connection(origin, request.timeout)
                 if self._close_other_idle():
                     continue
                 remaining = deadline - time.monotonic()
@@ -107,13 +111,13 @@ class StdlibTransport:
                     )
                 self._condition.wait(remaining)
 
-    def _take_idle(self, origin: tuple[str, int]) -> http.client.HTTPConnection | None:
+    def _take_idle(self, origin: Origin) -> http.client.HTTPConnection | None:
         """Pop an idle connection the server has not closed, dropping closed ones."""
         pool = self._idle.get(origin, [])
         while pool:
             connection = pool.pop()
             if not _is_dropped(connection):
-                logger.debug("connection reused: %s:%s", *origin)
+                logger.debug("connection reused: %s:%s", *origin[1:])
                 return connection
             connection.close()
             self._open -= 1
@@ -128,7 +132,7 @@ class StdlibTransport:
                 return True
         return False
 
-    def _checkin(self, origin: tuple[str, int], connection: http.client.HTTPConnection) -> None:
+    def _checkin(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
         with self._condition:
             self._idle.setdefault(origin, []).append(connection)
             self._condition.notify()
@@ -168,12 +172,25 @@ class StdlibTransport:
         return response, reusable
 
 
+def _new_connection(origin: Origin, timeout: float) -> http.client.HTTPConnection:
+    scheme, host, port = origin
+    if scheme == "https":
+        # The system's trusted certificates, with the host name checked.
+        context = ssl.create_default_context()
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
 def _connect(connection: http.client.HTTPConnection, where: str) -> None:
     try:
         connection.connect()
         logger.debug("connection opened: %s:%s", connection.host, connection.port)
     except TimeoutError as exc:
         raise RequestTimeoutError(f"{where}: connecting timed out", maybe_sent=False) from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise ConnectionFailedError(
+            f"{where}: certificate verification failed: {exc.verify_message}", maybe_sent=False
+        ) from exc
     except OSError as exc:
         raise ConnectionFailedError(
             f"{where}: connection failed: {type(exc).__name__}", maybe_sent=False

@@ -52,6 +52,7 @@ from pusher_core.errors import (
 from pusher_core.messages import Request, Response
 from pusher_core.validation import validate_int
 from pusher_transports._deadline import Exchange, Watchdog, current_exchange, enter_phase
+from pusher_transports._tls import certificate_failure
 
 if TYPE_CHECKING:
     import aiohttp
@@ -533,6 +534,9 @@ def _translate_urllib3(
     # with the cause as the second argument.
     if isinstance(exc, Urllib3ProxyError) and len(exc.args) > 1:
         exc = exc.args[1]
+    certificate = certificate_failure(exc)
+    if certificate is not None:
+        return ConnectionFailedError(f"{where}: {certificate}", maybe_sent=False)
     if proxy is not None and isinstance(exc, NewConnectionError):
         return ProxyError(f"{where}: could not connect to proxy {proxy.address}")
     reason = str(exc)
@@ -548,7 +552,7 @@ def _translate_urllib3(
         )
     if isinstance(exc, ConnectTimeoutError):
         return RequestTimeoutError(f"{where}: connecting timed out", maybe_sent=False)
-    # A failure after the deadline is the timer's doing, or a read that it cut short.
+    # A failure after the deadline is the watchdog's doing, or a read that it cut short.
     if exchange.remaining() <= 0 or isinstance(exc, Urllib3TimeoutError | TimeoutError):
         return RequestTimeoutError(f"{where}: timed out after {request.timeout} s")
     return _broken_connection(where, exc, request, proxy)
@@ -781,6 +785,9 @@ def _translate_aiohttp(
         )
     if isinstance(exc, asyncio.TimeoutError):
         return RequestTimeoutError(f"{where}: timed out after {request.timeout} s")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        reason = certificate_failure(exc.certificate_error) or "certificate rejected"
+        return ConnectionFailedError(f"{where}: {reason}", maybe_sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectionFailedError(
             f"{where}: connection failed: {type(exc.os_error).__name__}", maybe_sent=False

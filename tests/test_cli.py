@@ -1027,6 +1027,24 @@ def test_exit_status_rejected(cli: Run, http_server: Callable[..., LoopbackHTTPS
     )
 
 
+def test_rejection_body_shown_on_one_escaped_line(
+    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
+) -> None:
+    # A body with a line break and terminal escape codes: clear the screen, set the
+    # window title, and go back to the start of the line to overwrite it.
+    body = b"bad\x1b[2J\x1b]0;pwned\x07\rpusher-channels: ok\nsent"
+    server = http_server(lambda *request: (401, {"Content-Type": "text/plain"}, body))
+
+    result = cli("--url", app_url(server), "channels")
+
+    assert result.status == ExitStatus.REJECTED
+    assert result.err.count("\n") == 1
+    assert "\x1b" not in result.err
+    assert "\r" not in result.err
+    assert "\x07" not in result.err
+    assert "bad\\x1b[2J\\x1b]0;pwned\\x07\\rpusher-channels: ok\\nsent" in result.err
+
+
 def test_exit_status_unexpected_response(
     cli: Run, http_server: Callable[..., LoopbackHTTPServer]
 ) -> None:

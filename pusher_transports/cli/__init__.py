@@ -142,8 +142,17 @@ def _print_json_failure(error: PusherError) -> None:
 
 
 def _fail(message: str, status: ExitStatus) -> int:
-    sys.stderr.write(f"{PROGRAM}: error: {message}\n")
+    sys.stderr.write(f"{PROGRAM}: error: {_escape_unprintable(message)}\n")
     return int(status)
+
+
+def _escape_unprintable(text: str) -> str:
+    # An error can quote the server's body. Written as it is, a line break would split
+    # the one-line message, and terminal escape codes could rewrite the screen.
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def _close_broken_stdout() -> int:

@@ -127,12 +127,17 @@ def transport_name(args: argparse.Namespace) -> str:
     """Return the transport to use: ``--transport``, else proxy with ``--proxy``, else the default.
 
     Raises:
-        ConfigurationError: ``--proxy`` is given with a transport other than proxy, which
-            would send the request without the proxy.
+        ConfigurationError: ``--proxy`` is empty, or given with a transport other than
+            proxy, either of which would send the request without the proxy.
     """
     name: str | None = getattr(args, "transport", None)
-    if not getattr(args, "proxy", None):
+    proxy: str | None = getattr(args, "proxy", None)
+    if proxy is None:
         return name or DEFAULT_TRANSPORT
+    if not proxy.strip():
+        # An empty value, such as an unset variable in `--proxy "$PROXY"`, must not
+        # quietly send the request around the proxy.
+        raise ConfigurationError("--proxy", "is empty: give http://HOST:PORT")
     if name not in (None, "proxy"):
         raise ConfigurationError(
             "--proxy",
