@@ -82,7 +82,7 @@ class ProxyError(ConnectionFailedError):
 
 
 class OriginUnreachableError(ProxyError):
-    """The proxy answered that it could not connect to the target server.
+    """The proxy's response states that it could not connect to the target server.
 
     Raised for an RFC 9209 ``Proxy-Status`` error that comes before forwarding, such
     as ``connection_refused`` or ``dns_error``, and for tinyproxy's own
@@ -571,9 +571,9 @@ def _broken_connection(
     message = f"{where}: connection broke: {type(exc).__name__}"
     if proxy is not None and request.scheme == "http":
         # NOTE: a proxy that rejects a request with a body, such as tinyproxy 1.11
-        # answering 407, may close before reading the body. The reset can then destroy
-        # its answer before urllib3 reads it, so this case cannot be told apart from a
-        # broken forward and keeps maybe_sent=True.
+        # with a 407, may close before reading the body. The reset can then destroy
+        # its response before urllib3 reads it, so this case cannot be told apart
+        # from a broken forward and keeps maybe_sent=True.
         message += f"; if proxy {proxy.address} requires credentials, {_credentials_hint(proxy)}"
     return ConnectionFailedError(message)
 
@@ -735,7 +735,7 @@ def _connector_class() -> type[aiohttp.TCPConnector]:
     from aiohttp.client_reqrep import ConnectionKey
 
     class _AbsoluteFormClosingConnector(aiohttp.TCPConnector):
-        # Overrides a private hook of aiohttp 3.14, the one place that sees each
+        # Overrides a private hook of aiohttp 3.14, the one place that receives each
         # connection's key as it is released.
         def _release(
             self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
