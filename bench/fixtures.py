@@ -7,6 +7,7 @@ virtual environment, which does not have this SDK installed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -108,3 +109,15 @@ def current_rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * resource.getpagesize() / (1024 * 1024)
+
+
+async def rss_growth_in_flight(
+    warmup: int, count: int, in_flight: int, operation: Callable[[], Awaitable[object]]
+) -> float:
+    """Return the RSS growth in MB over `count` awaits of `operation`, after `warmup` ones."""
+    await timed_in_flight(warmup, in_flight, operation)
+    gc.collect()
+    before = current_rss_mb()
+    await timed_in_flight(count, in_flight, operation)
+    gc.collect()
+    return current_rss_mb() - before

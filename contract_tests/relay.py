@@ -1,7 +1,7 @@
 """A loopback TCP relay that counts the connections a client opens through it.
 
-A transport that talks to a proxy never connects to the contract server itself: the
-server sees the proxy's connections, whose lifetimes the proxy decides. The relay sits
+A transport that sends through a proxy never connects to the contract server itself.
+The server accepts the proxy's connections, whose lifetimes the proxy decides. The relay sits
 between the transport and its proxy, so the socket and concurrency cases can count the
 transport's own connections there.
 """

@@ -201,6 +201,6 @@ async def test_signed_target_absent_from_error_chain(
     with pytest.raises(TransportError) as failure:
         await subject.call(config_for(server), "trigger", "my-channel", "my-event", {"a": 1})
 
-    shown = "".join(traceback.format_exception(failure.value))
-    assert "auth_signature" not in shown
-    assert "auth_key" not in shown
+    traceback_text = "".join(traceback.format_exception(failure.value))
+    assert "auth_signature" not in traceback_text
+    assert "auth_key" not in traceback_text

@@ -191,7 +191,7 @@ async def test_refused_origin_raises_origin_unreachable(subject: Subject) -> Non
 async def test_proxy_status_decides_origin_unreachable(
     kind: str, start_server: StartServer, proxy_status: str, expected: type | None
 ) -> None:
-    # A loopback server plays a proxy that answers every absolute-form request itself.
+    # A loopback server acts as a proxy that responds to every absolute-form request itself.
     fake_proxy = start_server(reply(502, [("Proxy-Status", proxy_status)], b"bad gateway"))
     _, is_async = KINDS[kind]
     url = f"http://127.0.0.1:{fake_proxy.port}"

@@ -25,7 +25,7 @@ def untrusted_origin() -> Iterator[TLSServer]:
 # The registry's proxies may not CONNECT to arbitrary ports; tests/test_tls.py runs
 # this case through a proxy that may.
 @pytest.mark.without_transport_tags("proxy")
-async def test_untrusted_certificate_fails_before_sending(
+async def test_untrusted_certificate_rejected(
     subject: Subject, untrusted_origin: TLSServer
 ) -> None:
     config = Config(

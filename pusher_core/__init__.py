@@ -2,7 +2,7 @@
 
 It turns calls into fully signed `Request` values and turns `Response` values into
 typed results or errors. It imports no HTTP, socket or event-loop library, so it can be
-embedded in any HTTP stack; `pusher_transports` holds ready-made adapters.
+embedded in any HTTP stack. `pusher_transports` contains ready-made adapters.
 """
 
 from pusher_core._version import __version__

@@ -170,10 +170,11 @@ def authorize_channel_form(
     Args:
         config: The app configuration.
         body: The raw ``socket_id=...&channel_name=...`` form body.
-        channel_data: The presence member data, used for presence channels only; or a
-            callable ``(socket_id, channel) -> mapping | None`` called for every
-            channel, which returns the member data for presence channels and None for
-            the others, and raises an exception of the app's choosing to deny access.
+        channel_data: The presence member data, used for presence channels only. It may
+            also be a callable ``(socket_id, channel) -> mapping | None``, called for
+            every channel. The callable returns the member data for presence channels and
+            None for the others, and raises an exception of the app's choosing to deny
+            access.
 
     Returns:
         The result of `authorize_channel`.

@@ -219,8 +219,8 @@ class Config:
         port: The API port.
         base_path: A path prefix for a server behind a reverse proxy, such as ``"/ws"``.
             Requests go to ``{base_path}/apps/{app_id}/...``, but the signature covers
-            ``/apps/{app_id}/...``, which is what the server sees once the proxy strips the
-            prefix.
+            ``/apps/{app_id}/...``, the path the server receives once the proxy strips
+            the prefix.
         timeout: Seconds a transport may spend on one request.
         json_encoder: A `json.JSONEncoder` subclass for event data of types `json` cannot
             encode, such as datetime or Decimal.

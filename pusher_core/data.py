@@ -77,7 +77,7 @@ def encode_body(body: dict[str, Any], field: str = "data") -> bytes:
     """Return a request body as compact JSON in UTF-8.
 
     Raises:
-        ValidationError: The text holds a lone surrogate, which UTF-8 cannot carry.
+        ValidationError: The text contains a lone surrogate, which UTF-8 cannot carry.
     """
     text = _COMPACT.encode(body)
     try:

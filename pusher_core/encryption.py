@@ -164,7 +164,7 @@ def encrypt_event_data(config: Config, channel: str, plaintext: str, nonce: byte
 
     Raises:
         ConfigurationError: No master key is configured.
-        ValidationError: The nonce is not 24 bytes, or the plaintext holds a lone
+        ValidationError: The nonce is not 24 bytes, or the plaintext contains a lone
             surrogate, which UTF-8 cannot encode.
         EncryptionError: PyNaCl is not installed.
     """

@@ -9,7 +9,7 @@ what to do next:
   status family, each carrying the status, the verbatim body, the method, the path and
   any `Retry-After` value.
 - `TransportError`: the exchange failed on the way (timeout or connection failure).
-  `maybe_sent` says whether the server could have received the request.
+  `maybe_sent` tells whether the server could have received the request.
 
 `ClientClosedError` stands apart: a closed client raises it before it sends anything.
 
@@ -79,7 +79,7 @@ class WebhookError(PusherError):
 
 
 class UnexpectedResponseError(PusherError):
-    """The server answered with success, but the body is not what the API defines.
+    """The server returned a success status, but the body is not what the API defines.
 
     Attributes:
         status: The HTTP status code.
@@ -122,11 +122,11 @@ class RequestError(PusherError):
 
 
 class BadRequestError(RequestError):
-    """The server answered 400: the request was malformed."""
+    """The server returned 400: the request was malformed."""
 
 
 class AuthenticationError(RequestError):
-    """The server answered 401: the key, secret or signature was not accepted."""
+    """The server returned 401: the key, secret or signature was not accepted."""
 
 
 class ForbiddenError(RequestError):

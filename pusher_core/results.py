@@ -1,6 +1,6 @@
 """Turning a `Response` into a typed result or an error.
 
-Each ``parse_*`` function takes the response and the request it answers, because errors
+Each ``parse_*`` function takes the response and the request it belongs to, because errors
 carry the request's method and path.
 
 Some Channels-compatible servers, soketi 1.6 among them, reject a request with status
@@ -75,14 +75,14 @@ class ChannelAttributes:
 
 @frozen
 class TriggerResult:
-    """The answer to a trigger: channel attributes when ``info`` was requested."""
+    """The result of a trigger: channel attributes when ``info`` was requested."""
 
     channels: Mapping[str, ChannelAttributes] = field(factory=dict, converter=_frozen_mapping)
 
 
 @frozen
 class BatchResult:
-    """The answer to a batch trigger: one attributes entry per event when ``info`` was set."""
+    """The result of a batch trigger: one attributes entry per event when ``info`` was set."""
 
     batch: tuple[ChannelAttributes, ...] = ()
 

@@ -34,10 +34,10 @@ __all__ = ["RetryPolicy", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Return the delay a ``Retry-After`` header asks for, in seconds, or None.
+    """Return the delay a ``Retry-After`` header requests, in seconds, or None.
 
-    The header holds either whole seconds or an HTTP date; `now` is the current time in
-    seconds since the epoch, used for the date form.
+    The header contains either whole seconds or an HTTP date. `now` is the current time
+    in seconds since the epoch, used for the date form.
     """
     if value is None:
         return None
@@ -112,11 +112,11 @@ class RetryPolicy:
             return None
         delay = self._backoff_delay(attempt)
         if isinstance(error, RateLimitedError | ServerError):
-            asked = parse_retry_after(error.retry_after, now)
-            if asked is not None:
-                if asked > self.max_retry_after:
+            requested = parse_retry_after(error.retry_after, now)
+            if requested is not None:
+                if requested > self.max_retry_after:
                     return None
-                delay = max(delay, asked)
+                delay = max(delay, requested)
         return delay
 
     def _may_retry(self, request: Request, error: PusherError) -> bool:

@@ -1,6 +1,6 @@
 """Request signing as the Channels HTTP API defines it.
 
-The string to sign is ``METHOD\\nPATH\\nQUERY``. QUERY holds every param except
+The string to sign is ``METHOD\\nPATH\\nQUERY``. QUERY contains every param except
 ``auth_signature``, sorted by key and joined as ``key=value`` with ``&``, the values not
 escaped. ``auth_signature`` is the lowercase hex HMAC-SHA256 of that string, keyed by the
 app secret. A request with a body also signs ``body_md5``, the hex MD5 of the body bytes.
@@ -41,8 +41,8 @@ def hmac_sha256_hex(secret: bytes, message: str) -> str:
 
 
 def _utf16_order(key: str) -> bytes:
-    # JavaScript sorts strings by UTF-16 code units; sorting by the big-endian UTF-16
-    # bytes gives that order, so keys outside the BMP sort as the reference library does.
+    # JavaScript sorts strings by UTF-16 code units, and sorting by the big-endian UTF-16
+    # bytes gives the same order. Keys outside the BMP then sort as in the npm library.
     return key.encode("utf-16-be", "surrogatepass")
 
 

@@ -428,13 +428,16 @@ def _check_max_age(max_age: object) -> None:
 class Webhook:
     """A received webhook, checked at construction.
 
-    Checks run in this order, and the first failure sets `reason`: the content type is
-    ``application/json`` (compared without case and ignoring parameters such as
-    ``charset``), ``X-Pusher-Key`` names a known key, ``X-Pusher-Signature`` is the
-    lowercase hex HMAC-SHA256 of the raw body under one of that key's secrets (compared
-    in constant time), the body is a JSON object with an int ``time_ms`` and an
-    ``events`` list, and, with `max_age`, ``time_ms`` is within `max_age` seconds of
-    the clock in either direction.
+    Checks run in this order, and the first failure sets `reason`:
+
+    1. The content type is ``application/json``, compared without case and ignoring
+       parameters such as ``charset``.
+    2. ``X-Pusher-Key`` names a known key.
+    3. ``X-Pusher-Signature`` is the lowercase hex HMAC-SHA256 of the raw body under one
+       of that key's secrets, compared in constant time.
+    4. The body is a JSON object with an int ``time_ms`` and an ``events`` list.
+    5. With `max_age`, ``time_ms`` is within `max_age` seconds of the clock in either
+       direction.
 
     Args:
         config: The app configuration; its key and secret are the first credentials.
@@ -612,9 +615,8 @@ def sign_webhook(
             raise ValidationError(f"events[{index}]", "must be a mapping")
         items.append(dict(event))
 
-    # Refuse what `Webhook` would reject, so a signed test webhook is always one that a
-    # receiver accepts: each event goes through the same parser, after a JSON round trip
-    # so that it sees what the receiver will see.
+    # Reject what `Webhook` would reject, so that a receiver accepts every signed test
+    # webhook. Each event goes through the receiver's parser after a JSON round trip.
     text = to_json({"time_ms": time_ms, "events": items}, None, "events")
     for index, item in enumerate(json.loads(text)["events"]):
         try:

@@ -1,4 +1,4 @@
-"""What the blocking and the asyncio clients share: configuration and the pure operations.
+"""The base of the blocking and the asyncio clients: configuration and the pure operations.
 
 Authorization, user sign-in, webhooks and decryption need no I/O, so both clients get
 them from `ClientBase` as plain methods, written once.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from pusher_core import auth, encryption
 from pusher_core.builder import RequestBuilder
@@ -21,6 +21,8 @@ from pusher_core.signing import Params
 from pusher_core.webhooks import CredentialsLike, Webhook
 
 __all__ = ["ClientBase"]
+
+_Client = TypeVar("_Client", bound="ClientBase")
 
 
 # The keywords that `for_url` and `from_env` hand to the client; the rest configure it.
@@ -63,9 +65,13 @@ def check_transport(transport: object, *, asynchronous: bool) -> None:
 class ClientBase:
     """The configuration, the request builder, the retry policy and the pure operations."""
 
+    # Whether the client awaits its transport, so that `check_transport` expects that kind.
+    _asynchronous: ClassVar[bool] = False
+
     def __init__(
         self,
         config: Config,
+        transport: Any = None,
         *,
         clock: Callable[[], float] = time.time,
         nonce_factory: Callable[[], bytes] | None = None,
@@ -79,10 +85,37 @@ class ClientBase:
             raise ValidationError(
                 "retry", f"must be a RetryPolicy or None, got {type(retry).__name__}"
             )
+        if transport is not None:
+            check_transport(transport, asynchronous=self._asynchronous)
         self.config = config
         self.retry = retry
         self.builder = RequestBuilder(config, clock=clock, nonce_factory=nonce_factory)
         self._closed = False
+        self._owns_transport = transport is None
+        self.transport = self._default_transport() if transport is None else transport
+
+    @classmethod
+    def for_url(cls: type[_Client], url: str, transport: Any = None, **options: Any) -> _Client:
+        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``.
+
+        The keywords ``clock``, ``nonce_factory`` and ``retry`` go to the client, and
+        any other keyword to `Config.for_url`.
+        """
+        config_options, client_options = split_options(options)
+        return cls(Config.for_url(url, **config_options), transport, **client_options)
+
+    @classmethod
+    def from_env(cls: type[_Client], transport: Any = None, **options: Any) -> _Client:
+        """Build a client from the URL in the `PUSHER_URL` environment variable.
+
+        The keywords are those of `for_url`.
+        """
+        config_options, client_options = split_options(options)
+        return cls(Config.from_env(**config_options), transport, **client_options)
+
+    def _default_transport(self) -> Any:
+        """Return the transport the client creates, and closes, when none is given."""
+        raise NotImplementedError
 
     @property
     def closed(self) -> bool:

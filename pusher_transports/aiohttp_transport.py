@@ -82,6 +82,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 timeout=_client_timeout(request.timeout),
             ) as response:
+                # NOTE: the body is read whole, with no size cap, as in the other adapters.
                 body = await response.read()
                 status, raw_headers = response.status, response.raw_headers
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:

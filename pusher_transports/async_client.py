@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 from pusher_core.builder import RequestBuilder
 from pusher_core.config import Config
@@ -20,7 +19,7 @@ from pusher_core.results import (
     parse_users_response,
 )
 from pusher_core.retry import RetryPolicy
-from pusher_transports._client_base import ClientBase, check_transport, split_options
+from pusher_transports._client_base import ClientBase
 from pusher_transports._operations import async_operation
 from pusher_transports.base import AsyncTransport
 
@@ -54,6 +53,9 @@ class AsyncClient(ClientBase):
         '/apps/1/channels/my-channel'
     """
 
+    _asynchronous = True
+    transport: AsyncTransport
+
     def __init__(
         self,
         config: Config,
@@ -63,37 +65,13 @@ class AsyncClient(ClientBase):
         nonce_factory: Callable[[], bytes] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(config, clock=clock, nonce_factory=nonce_factory, retry=retry)
-        if transport is not None:
-            check_transport(transport, asynchronous=True)
-        self._owns_transport = transport is None
-        if transport is None:
-            # Imported here so that the aiohttp extra is needed only by this default.
-            from pusher_transports.aiohttp_transport import AiohttpTransport
+        super().__init__(config, transport, clock=clock, nonce_factory=nonce_factory, retry=retry)
 
-            transport = AiohttpTransport()
-        self.transport = transport
+    def _default_transport(self) -> AsyncTransport:
+        # Imported here so that the aiohttp extra is needed only by this default.
+        from pusher_transports.aiohttp_transport import AiohttpTransport
 
-    @classmethod
-    def for_url(
-        cls, url: str, transport: AsyncTransport | None = None, **options: Any
-    ) -> AsyncClient:
-        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``.
-
-        The keywords ``clock``, ``nonce_factory`` and ``retry`` go to the client, and
-        any other keyword to `Config.for_url`.
-        """
-        config_options, client_options = split_options(options)
-        return cls(Config.for_url(url, **config_options), transport, **client_options)
-
-    @classmethod
-    def from_env(cls, transport: AsyncTransport | None = None, **options: Any) -> AsyncClient:
-        """Build a client from the URL in the `PUSHER_URL` environment variable.
-
-        The keywords are those of `for_url`.
-        """
-        config_options, client_options = split_options(options)
-        return cls(Config.from_env(**config_options), transport, **client_options)
+        return AiohttpTransport()
 
     async def send(self, request: Request) -> Response:
         """Send a request built by `builder` and return the raw response.

@@ -17,9 +17,9 @@ How events are grouped:
   ``publish`` blocks (or awaits), so a fast producer is slowed to the server's pace
   instead of queueing without bound.
 
-When the server rejects a batch of several events with 400 or 413, the server published
-none of them, so the lane resends each event on its own, in order, and only the event
-the server rejects again gets the error. Any other failure (401, 403, 429, 5xx, a
+When the server rejects a batch of several events with 400 or 413, it published none of
+them. The lane then resends each event on its own, in order, so only the event that the
+server rejects again gets the error. Any other failure (401, 403, 429, 5xx, a
 timeout, a broken connection) is set on every future of that batch without a resend,
 because a resend could publish the events twice.
 """

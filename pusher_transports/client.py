@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 from pusher_core.builder import RequestBuilder
 from pusher_core.config import Config
@@ -20,7 +19,7 @@ from pusher_core.results import (
     parse_users_response,
 )
 from pusher_core.retry import RetryPolicy
-from pusher_transports._client_base import ClientBase, check_transport, split_options
+from pusher_transports._client_base import ClientBase
 from pusher_transports._operations import sync_operation
 from pusher_transports.base import SyncTransport
 
@@ -54,6 +53,8 @@ class Client(ClientBase):
         >>> client.close()
     """
 
+    transport: SyncTransport
+
     def __init__(
         self,
         config: Config,
@@ -63,34 +64,12 @@ class Client(ClientBase):
         nonce_factory: Callable[[], bytes] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(config, clock=clock, nonce_factory=nonce_factory, retry=retry)
-        if transport is not None:
-            check_transport(transport, asynchronous=False)
-        self._owns_transport = transport is None
-        if transport is None:
-            from pusher_transports.urllib3_transport import Urllib3Transport
+        super().__init__(config, transport, clock=clock, nonce_factory=nonce_factory, retry=retry)
 
-            transport = Urllib3Transport()
-        self.transport = transport
+    def _default_transport(self) -> SyncTransport:
+        from pusher_transports.urllib3_transport import Urllib3Transport
 
-    @classmethod
-    def for_url(cls, url: str, transport: SyncTransport | None = None, **options: Any) -> Client:
-        """Build a client from ``http(s)://KEY:SECRET@HOST[:PORT]/apps/APP_ID``.
-
-        The keywords ``clock``, ``nonce_factory`` and ``retry`` go to the client, and
-        any other keyword to `Config.for_url`.
-        """
-        config_options, client_options = split_options(options)
-        return cls(Config.for_url(url, **config_options), transport, **client_options)
-
-    @classmethod
-    def from_env(cls, transport: SyncTransport | None = None, **options: Any) -> Client:
-        """Build a client from the URL in the `PUSHER_URL` environment variable.
-
-        The keywords are those of `for_url`.
-        """
-        config_options, client_options = split_options(options)
-        return cls(Config.from_env(**config_options), transport, **client_options)
+        return Urllib3Transport()
 
     def send(self, request: Request) -> Response:
         """Send a request built by `builder` and return the raw response.

@@ -293,10 +293,9 @@ class _ResponseSocket:
         self._connection = connection
 
     def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
-        # Take a reference on the socket, as `socket.makefile` does. When a response
-        # ends the connection (``Connection: close``), http.client closes the socket
-        # right after the headers; the reference keeps the file descriptor open until
-        # the body has been read and the reader is closed.
+        # Take a reference on the socket, as `socket.makefile` does. http.client closes
+        # the socket right after the headers of a ``Connection: close`` response, so the
+        # reference keeps the descriptor open until the body is read and the reader closed.
         self._sock._io_refs += 1  # type: ignore[attr-defined]
         return io.BufferedReader(_DeadlineReader(self._sock, self._connection))
 

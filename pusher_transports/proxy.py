@@ -1,7 +1,7 @@
 """Transports that send requests through an HTTP proxy, sync on urllib3 and async on aiohttp.
 
-An http target goes to the proxy in absolute form (``POST http://host/path?query``); an
-https target goes through a CONNECT tunnel, so the proxy learns only the host and port.
+An http target goes to the proxy in absolute form (``POST http://host/path?query``).
+An https target goes through a CONNECT tunnel, so the proxy learns only the host and port.
 The core signs the path and query, never the absolute-form target, so a proxy that
 rewrites the target to origin form leaves the signature valid.
 
@@ -514,8 +514,8 @@ def _proxy_status_errors(response: Response) -> list[str]:
     return errors
 
 
-# tinyproxy 1.11.1 refuses a CONNECT with wrong credentials with 401, not 407. Only
-# the proxy answers a CONNECT, so either status there is about proxy credentials.
+# tinyproxy 1.11.1 rejects a CONNECT with wrong credentials with 401, not 407. Only
+# the proxy responds to a CONNECT, so either status there is about proxy credentials.
 _AUTH_STATUSES = frozenset({"401", "407"})
 
 
@@ -572,7 +572,7 @@ def _broken_connection(
     if proxy is not None and request.scheme == "http":
         # NOTE: a proxy that rejects a request with a body, such as tinyproxy 1.11
         # with a 407, may close before reading the body. The reset can then destroy
-        # its response before urllib3 reads it, so this case cannot be told apart
+        # its response before urllib3 reads it, so this case cannot be distinguished
         # from a broken forward and keeps maybe_sent=True.
         message += f"; if proxy {proxy.address} requires credentials, {_credentials_hint(proxy)}"
     return ConnectionFailedError(message)

@@ -245,6 +245,8 @@ class Urllib3Transport:
             # urllib3 annotates an int, but passes it on to `queue.Queue.get`, which
             # takes a float.
             pool_timeout=request.timeout,  # type: ignore[arg-type]
+            # NOTE: the body is read whole, with no size cap. The deadline bounds how
+            # long a server can keep sending, not how much memory its reply takes.
             preload_content=True,
         )
 

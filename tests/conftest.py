@@ -19,9 +19,8 @@ from tests.support.peers import (
     subscriber_config,
 )
 
-# CI runs the property tests on a fixed sequence of examples, so that a run's result
-# depends on the code alone; a developer's run explores new examples each time, and
-# Hypothesis prints the seed of any failure so it can be replayed.
+# CI runs the property tests on a fixed sequence of examples, so its result depends on
+# the code alone. Other runs explore new examples, and Hypothesis prints how to replay a failure.
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")

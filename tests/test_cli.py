@@ -84,6 +84,11 @@ def server(http_server: Callable[..., LoopbackHTTPServer]) -> LoopbackHTTPServer
 # sign
 
 
+def verify_argv(headers: object, body: object) -> list[str]:
+    """Return the arguments of ``webhook verify`` against the local app."""
+    return ["--url", LOCAL_URL, "webhook", "verify", "--headers", str(headers), "--body", str(body)]
+
+
 def test_sign_matches_builder(cli: Run) -> None:
     body = '{"name":"e","channels":["c"],"data":"{}"}'
     builder = RequestBuilder(local_config(), clock=lambda: TIMESTAMP)
@@ -471,14 +476,7 @@ def test_webhook_round_trip(cli: Run, tmp_path: Path) -> None:
     assert signed.status == 0
 
     verified = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(headers_path),
-        "--body",
-        str(body_path),
+        *verify_argv(headers_path, body_path),
     )
 
     assert verified.status == 0
@@ -503,14 +501,7 @@ def test_webhook_verify_json_headers(cli: Run, tmp_path: Path) -> None:
 
     result = cli(
         "--json",
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(headers_path),
-        "--body",
-        str(body_path),
+        *verify_argv(headers_path, body_path),
     )
 
     assert result.json() == {
@@ -529,14 +520,7 @@ def test_webhook_verify_dumped_request(cli: Run, tmp_path: Path) -> None:
     (tmp_path / "headers").write_text(dump)
 
     result = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(tmp_path / "headers"),
-        "--body",
-        "-",
+        *verify_argv(tmp_path / "headers", "-"),
         stdin=body,
     )
 
@@ -548,14 +532,7 @@ def test_webhook_verify_wrong_secret(cli: Run, tmp_path: Path) -> None:
     headers_path, body_path = write_webhook(tmp_path, secret="other-secret")
 
     result = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(headers_path),
-        "--body",
-        str(body_path),
+        *verify_argv(headers_path, body_path),
     )
 
     assert result.status == ExitStatus.REJECTED
@@ -569,14 +546,7 @@ def test_webhook_verify_tampered_body(cli: Run, tmp_path: Path) -> None:
 
     result = cli(
         "--json",
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(headers_path),
-        "--body",
-        str(body_path),
+        *verify_argv(headers_path, body_path),
     )
 
     assert result.status == ExitStatus.REJECTED
@@ -587,14 +557,7 @@ def test_webhook_verify_stale(cli: Run, tmp_path: Path) -> None:
     headers_path, body_path = write_webhook(tmp_path)
 
     result = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(headers_path),
-        "--body",
-        str(body_path),
+        *verify_argv(headers_path, body_path),
         "--max-age",
         "300",
     )
@@ -618,14 +581,7 @@ def test_webhook_verify_bad_headers_file(
     (tmp_path / "body").write_text("{}")
 
     result = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(tmp_path / "headers"),
-        "--body",
-        str(tmp_path / "body"),
+        *verify_argv(tmp_path / "headers", tmp_path / "body"),
     )
 
     assert result.status == ExitStatus.INVALID_INPUT
@@ -634,14 +590,7 @@ def test_webhook_verify_bad_headers_file(
 
 def test_webhook_verify_missing_file(cli: Run, tmp_path: Path) -> None:
     result = cli(
-        "--url",
-        LOCAL_URL,
-        "webhook",
-        "verify",
-        "--headers",
-        str(tmp_path / "none"),
-        "--body",
-        str(tmp_path / "none"),
+        *verify_argv(tmp_path / "none", tmp_path / "none"),
     )
 
     assert result.status == ExitStatus.INVALID_INPUT
@@ -1027,9 +976,7 @@ def test_exit_status_rejected(cli: Run, http_server: Callable[..., LoopbackHTTPS
     )
 
 
-def test_rejection_body_shown_on_one_escaped_line(
-    cli: Run, http_server: Callable[..., LoopbackHTTPServer]
-) -> None:
+def test_rejection_body_escaped(cli: Run, http_server: Callable[..., LoopbackHTTPServer]) -> None:
     # A body with a line break and terminal escape codes: clear the screen, set the
     # window title, and go back to the start of the line to overwrite it.
     body = b"bad\x1b[2J\x1b]0;pwned\x07\rpusher-channels: ok\nsent"

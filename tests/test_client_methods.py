@@ -78,7 +78,7 @@ async def test_async_client_pure_methods() -> None:
 
 
 @pytest.mark.parametrize("client_class", [Client, AsyncClient])
-def test_from_env_passes_client_and_config_keywords(
+def test_from_env_splits_keywords(
     client_class: type[Client] | type[AsyncClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PUSHER_URL", "http://key:secret@127.0.0.1:6001/apps/5")
@@ -92,7 +92,7 @@ def test_from_env_passes_client_and_config_keywords(
 
 
 @pytest.mark.parametrize("client_class", [Client, AsyncClient])
-def test_for_url_refuses_unknown_keyword(client_class: type[Client] | type[AsyncClient]) -> None:
+def test_for_url_unknown_keyword(client_class: type[Client] | type[AsyncClient]) -> None:
     # As for `Config` itself, an unknown keyword is a TypeError naming it.
     with pytest.raises(TypeError, match="colour"):
         client_class.for_url("http://key:secret@127.0.0.1/apps/5", colour="red")

@@ -11,7 +11,7 @@ right. Where it is wrong, the test states our rule instead:
 - npm checks only a webhook's signature, while we also require the body to be a
   webhook payload (an object with an int ``time_ms`` and an ``events`` list);
 - npm truncates the timestamp to a signed 32-bit int, so from 2038-01-19 on it signs
-  a negative ``auth_timestamp``; the generated times stay before that, and
+  a negative ``auth_timestamp``. The generated times stay before that date, and
   `test_timestamp_after_2038` states our rule;
 - JavaScript objects put integer-like keys first, so npm reorders such keys in
   presence and user data; the generated keys are never integer-like, and

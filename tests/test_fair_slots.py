@@ -43,7 +43,7 @@ def test_waiters_get_slots_in_arrival_order() -> None:
     assert order == ["first", "second", "third"]
 
 
-def test_released_slot_goes_to_waiter_not_newcomer() -> None:
+def test_released_slot_skips_newcomer() -> None:
     slots = _FairSlots(1)
     assert slots.acquire(0)
     got_it = threading.Event()
@@ -60,7 +60,7 @@ def test_released_slot_goes_to_waiter_not_newcomer() -> None:
     assert got_it.is_set()
 
 
-def test_timed_out_waiter_leaves_no_trace() -> None:
+def test_timed_out_waiter_removed() -> None:
     slots = _FairSlots(1)
     assert slots.acquire(0)
 

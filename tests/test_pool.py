@@ -374,7 +374,7 @@ def test_pool_closes_after_connection_close_header() -> None:
 
 
 def test_pool_reads_body_sent_after_connection_close_head() -> None:
-    # The head says the connection will close, and the body follows in a later packet.
+    # The head announces that the connection will close, and the body follows in a later packet.
     # http.client closes the connection as soon as it has the head, so the body must
     # still be readable from the response's own reference to the socket.
     def split_close(conn: socket.socket, server: ScriptedServer) -> None:

@@ -7,7 +7,7 @@ byte alignment). The channel key derived from the master key counts as a canary
 too, except where it is the documented output: the ``shared_secret`` of an encrypted
 channel's authorization, which pusher-js needs.
 
-Signatures are HMAC outputs, not secrets, and appear in signed requests by design; the
+Signatures are HMAC outputs, not secrets, and appear in signed requests by design. The
 full signed query string must still stay out of the SDK's logs and error messages.
 Every server is a loopback server started here, or a loopback port with no listener.
 """

@@ -46,7 +46,7 @@ def request_to(server: TLSServer) -> Request:
     return RequestBuilder(config).trigger("my-channel", "my-event", {"a": 1})
 
 
-def check_refused(error: TransportError, server: TLSServer) -> None:
+def check_certificate_rejected(error: TransportError, server: TLSServer) -> None:
     # The handshake failed, so the request was never sent and a retry cannot duplicate it.
     assert isinstance(error, ConnectionFailedError)
     assert error.maybe_sent is False
@@ -73,24 +73,24 @@ def send_async(transport: AsyncProxyTransport, request: Request) -> TransportErr
 def test_sync_proxy_tunnel(untrusted_origin: TLSServer, tunnel_proxy: TinyProxy) -> None:
     error = send_sync(ProxyTransport(tunnel_proxy.url()), request_to(untrusted_origin))
 
-    check_refused(error, untrusted_origin)
+    check_certificate_rejected(error, untrusted_origin)
 
 
 @pytest.mark.usefixtures("no_proxy_variables")
 def test_sync_proxy_direct_path(untrusted_origin: TLSServer) -> None:
     error = send_sync(ProxyTransport.from_env(), request_to(untrusted_origin))
 
-    check_refused(error, untrusted_origin)
+    check_certificate_rejected(error, untrusted_origin)
 
 
 def test_async_proxy_tunnel(untrusted_origin: TLSServer, tunnel_proxy: TinyProxy) -> None:
     error = send_async(AsyncProxyTransport(tunnel_proxy.url()), request_to(untrusted_origin))
 
-    check_refused(error, untrusted_origin)
+    check_certificate_rejected(error, untrusted_origin)
 
 
 @pytest.mark.usefixtures("no_proxy_variables")
 def test_async_proxy_direct_path(untrusted_origin: TLSServer) -> None:
     error = send_async(AsyncProxyTransport.from_env(), request_to(untrusted_origin))
 
-    check_refused(error, untrusted_origin)
+    check_certificate_rejected(error, untrusted_origin)

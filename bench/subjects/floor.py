@@ -7,7 +7,6 @@ the server could check it, but with nothing else: no input checks, no result typ
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import hmac
 import json
@@ -22,8 +21,8 @@ from bench.fixtures import (
     KEY,
     SECRET,
     Spec,
-    current_rss_mb,
     peak_rss_mb,
+    rss_growth_in_flight,
     timed_in_flight,
     timed_loop,
     timed_threads,
@@ -146,12 +145,7 @@ async def memory_async(spec: Spec) -> float:
             async with session.post(origin + target, data=body, headers=_HEADERS) as response:
                 return await response.read()
 
-        await timed_in_flight(spec["warmup"], spec["in_flight"], post)
-        gc.collect()
-        before = current_rss_mb()
-        await timed_in_flight(spec["count"], spec["in_flight"], post)
-        gc.collect()
-        return current_rss_mb() - before
+        return await rss_growth_in_flight(spec["warmup"], spec["count"], spec["in_flight"], post)
 
 
 WORKLOADS = {

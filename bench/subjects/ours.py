@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 import time
 from typing import Any
@@ -18,8 +17,8 @@ from bench.fixtures import (
     MASTER_KEY_BASE64,
     SECRET,
     Spec,
-    current_rss_mb,
     peak_rss_mb,
+    rss_growth_in_flight,
     timed_in_flight,
     timed_loop,
     timed_threads,
@@ -177,12 +176,7 @@ async def memory_async(spec: Spec) -> float:
         async def send() -> object:
             return await client.trigger(CHANNEL, EVENT, DATA)
 
-        await timed_in_flight(spec["warmup"], spec["in_flight"], send)
-        gc.collect()
-        before = current_rss_mb()
-        await timed_in_flight(spec["count"], spec["in_flight"], send)
-        gc.collect()
-        return current_rss_mb() - before
+        return await rss_growth_in_flight(spec["warmup"], spec["count"], spec["in_flight"], send)
 
 
 WORKLOADS = {
